@@ -1,0 +1,215 @@
+"""The command line: ``python -m classify <command>``; every command is a thin layer over the API."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from classify.errors import ClassifyError
+
+DEFAULT_MODEL = "models/default"
+DEFAULT_LABELS = "data/labels.csv"
+DEFAULT_MARKS = "data/segmentation.csv"
+
+
+def _corpus(args):
+    from classify.corpus import load_corpus
+
+    return load_corpus(args.corpus)
+
+
+def _train(args):
+    from classify.config import load_config
+    from classify.data import load_labels
+    from classify.model import save_model, train
+
+    config = load_config(args.config)
+    table = load_labels(args.labels, _corpus(args))
+    part = table[table.split == "train"]
+    print(f"training {config['classifier']} on {len(part)} paragraphs ({args.labels}, split=train)", file=sys.stderr)
+    model = train(part.text.tolist(), part.labels.tolist(), part.group.tolist(), classifier=config["classifier"],
+                  params=config["params"], thresholds=config["thresholds"], n_splits=config["n_splits"],
+                  n_jobs=args.jobs)
+    model.meta["config"] = config["name"]
+    save_model(model, args.out, labels_file=args.labels)
+    cv = model.meta["cv"]
+    print(f"saved {args.out}: cross-validated micro-F1 {cv['micro_f1']:.3f}, macro-F1 {cv['macro_f1']:.3f}; "
+          f"thresholds " + ", ".join(f"{k} {v:.2f}" for k, v in model.thresholds.items()))
+
+
+def _evaluate(args):
+    from classify.data import load_labels
+    from classify.evaluate import metrics, metrics_table, write_report
+    from classify.model import binarize, load_model
+    from classify.rules import cue_labels
+
+    model = load_model(args.model)
+    table = load_labels(args.labels, _corpus(args))
+    part = table[table.split == args.split]
+    if part.empty:
+        raise ClassifyError(f"{args.labels}: no paragraphs in split {args.split!r}")
+    Y = binarize(part.labels)
+    proba = model.predict_proba(part.text.tolist())
+    Y_pred = binarize(model.labels_from_proba(proba))
+    result = metrics(Y, Y_pred)
+    result["baseline_keyword_rules"] = metrics(Y, binarize(part.text.map(cue_labels)))
+    result.update(model=str(args.model), split=args.split, labels_file=args.labels)
+    write_report(result, Path(args.reports), f"Evaluation of {args.model} on split={args.split} ({len(part)} paragraphs)",
+                 Y, Y_pred, proba.to_numpy(), model.thresholds)
+    print(metrics_table(result))
+    base = result["baseline_keyword_rules"]
+    print(f"\nkeyword-rule baseline (codebook cue words): micro-F1 {base['micro_f1']:.3f}, macro-F1 {base['macro_f1']:.3f}")
+    print(f"report: {args.reports}/metrics.md, metrics.json, confusion.png, pr_curves.png")
+
+
+def _predict(args):
+    from classify.data import atomic_write
+    from classify.display import show
+    from classify.model import load_model
+    from classify.predict import label_records, read_records
+
+    model = load_model(args.model)
+    records = [r for path in args.inputs for r in label_records(model, read_records(path))]
+    if args.output:
+        atomic_write(args.output, lambda fh: fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        print(f"wrote {len(records)} records to {args.output}", file=sys.stderr)
+    if args.show or (not args.output and sys.stdout.isatty()):
+        for r in records:
+            where = f"{r['start']}-{r['end']} " if "start" in r else ""
+            print(f"{where}[{';'.join(r['labels']) or '-'}] {show(r['text'], sys.stdout)}")
+    elif not args.output:
+        sys.stdout.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def _data_check(args):
+    from classify.data import counts, load_labels
+
+    table = load_labels(args.labels, _corpus(args))
+    print(f"{args.labels}: {len(table)} paragraphs, all valid against {args.corpus or 'the default corpus'}")
+    print(counts(table).to_string(index=False))
+    share = table.groupby("split").size() / len(table)
+    print(f"\nsources: {table.source.value_counts().to_dict()}; test share {share.get('test', 0):.1%}; "
+          f"unifiedfc share {(table.corpus == 'unifiedfc').mean():.1%}; no-label share {(table.labels.map(len) == 0).mean():.1%}")
+
+
+def _data_sample(args):
+    from classify.data import load_labels
+    from classify.model import load_model
+    from classify.sample import sample
+
+    corpus = _corpus(args)
+    labelled = load_labels(args.labels, corpus) if Path(args.labels).is_file() else None
+    model = load_model(args.model) if args.strategy == "uncertainty" else None
+    corpora = None if args.source == "all" else {args.source}
+    picked = sample(corpus, args.n, args.strategy, labelled, model, corpora, args.seed)
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in picked.to_dict("records")]
+    if args.output:
+        from classify.data import atomic_write
+
+        atomic_write(args.output, lambda fh: fh.writelines(lines))
+        print(f"wrote {len(lines)} paragraphs to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.writelines(lines)
+
+
+def _data_merge(args):
+    from classify.data import merge
+
+    table = merge(args.batch, args.labels, _corpus(args), source=args.source)
+    print(f"{args.labels}: now {len(table)} paragraphs")
+
+
+def _data_agreement(args):
+    from classify.agreement import agreement, agreement_table
+    from classify.data import parse_spans
+
+    corpus = _corpus(args)
+    table = agreement(parse_spans(args.first, corpus, "manual"), parse_spans(args.second, corpus, "manual"))
+    print(agreement_table(table))
+
+
+def _data_segmentation(args):
+    from classify.evaluate import segmentation_scores
+
+    scores = segmentation_scores(args.marks, _corpus(args), args.set)
+    print(f"{args.marks} (set={args.set or 'all'}): {scores['article_lines']} article lines, kept "
+          f"{scores['article_kept']:.1%}; {scores['furniture_lines']} furniture lines, dropped {scores['furniture_dropped']:.1%}")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="classify", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(sub, name, func, help_):
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    def corpus_arg(p):
+        p.add_argument("--corpus", help="corpus folder (default: $CLASSIFY_CORPUS or ../shared/corpus)")
+
+    p = add(commands, "train", _train, "train a model on the training split")
+    p.add_argument("--config", help="TOML configuration (default: the package defaults)")
+    p.add_argument("--labels", default=DEFAULT_LABELS)
+    p.add_argument("--out", default=DEFAULT_MODEL)
+    p.add_argument("--jobs", type=int, default=None, help="parallel cross-validation folds")
+    corpus_arg(p)
+
+    p = add(commands, "evaluate", _evaluate, "evaluate a model on a labelled split and write the report")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--split", default="test", choices=("train", "test"))
+    p.add_argument("--labels", default=DEFAULT_LABELS)
+    p.add_argument("--reports", default="reports")
+    corpus_arg(p)
+
+    p = add(commands, "predict", _predict, "label articles (.txt), records (.jsonl, .csv) or standard input (-)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("-o", "--output", help="write JSONL here instead of standard output")
+    p.add_argument("--show", action="store_true", help="print each paragraph with its labels (Arabic shaped on a terminal)")
+
+    data = add(commands, "data", None, "build and check the labelled data").add_subparsers(dest="data_command",
+                                                                                           required=True)
+    p = add(data, "check", _data_check, "validate the labels file against the corpus and print counts")
+    p.add_argument("--labels", default=DEFAULT_LABELS)
+    corpus_arg(p)
+    p = add(data, "sample", _data_sample, "choose paragraphs to label next (JSONL)")
+    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--strategy", default="random", choices=("random", "stratified", "uncertainty"))
+    p.add_argument("--model", default=DEFAULT_MODEL, help="for --strategy uncertainty")
+    p.add_argument("--source", default="all", choices=("all", "unifiedfc", "saudinewsnet"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--labels", default=DEFAULT_LABELS)
+    p.add_argument("-o", "--output")
+    corpus_arg(p)
+    p = add(data, "merge", _data_merge, "validate a labelled batch (CSV or JSONL) and add it to the labels file")
+    p.add_argument("batch")
+    p.add_argument("--labels", default=DEFAULT_LABELS)
+    p.add_argument("--source", default="manual", choices=("manual", "rule", "model"),
+                   help="source of rows that do not name one")
+    corpus_arg(p)
+    p = add(data, "agreement", _data_agreement, "per-label Cohen's kappa and F1 between two labellings")
+    p.add_argument("first")
+    p.add_argument("second")
+    corpus_arg(p)
+    p = add(data, "segmentation", _data_segmentation, "measure the segmenter on hand-marked page lines")
+    p.add_argument("--marks", default=DEFAULT_MARKS)
+    p.add_argument("--set", default=None, help="only this set of pages (e.g. eval)")
+    corpus_arg(p)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status (0 ok, 2 a user error)."""
+    args = _parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ClassifyError as exc:
+        print(f"classify: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("classify: interrupted; nothing was half-written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0

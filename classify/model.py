@@ -1,0 +1,300 @@
+"""A trained model: the pipeline, its per-label thresholds, and a trustworthy folder format.
+
+A model folder holds ``model.skops`` (the fitted pipeline, saved with skops, never
+pickle) and ``model.json`` (labels, thresholds, parameters, hashes, metrics, versions).
+Loading checks the hash and the types before anything is built from the file.
+"""
+
+import json
+import platform
+import shutil
+import tempfile
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GroupKFold
+
+from classify.corpus import file_sha256
+from classify.errors import ClassifyError
+from classify.pipeline import DEFAULT_CLASSIFIER, make_pipeline
+from classify.rules import LABELS
+
+FORMAT_VERSION = 1
+PIPELINE_FILE = "model.skops"
+META_FILE = "model.json"
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
+# Types beyond skops' defaults that a classify model may contain; anything else is refused.
+TRUSTED_TYPES = (
+    "classify.normalise.ArabicNormaliser",
+    "classify.pipeline.NBSVM",
+    "classify.rules.KeywordRules",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.multiclass._ConstantPredictor",
+    "sklearn.pipeline.FeatureUnion",
+)
+
+
+def binarize(label_lists, labels=LABELS):
+    """Label lists -> an (n, len(labels)) 0/1 matrix."""
+    return np.array([[int(label in ls) for label in labels] for ls in label_lists], dtype=int).reshape(-1, len(labels))
+
+
+def best_threshold(y_true, scores):
+    """The score cut-off that maximises F1 on ``y_true``; ties go to the one nearest 0.5."""
+    if y_true.sum() == 0:
+        return 0.5
+    f1s = [f1_score(y_true, scores >= t, zero_division=0) for t in THRESHOLD_GRID]
+    best = max(f1s)
+    return float(min((t for t, f in zip(THRESHOLD_GRID, f1s) if f == best), key=lambda t: abs(t - 0.5)))
+
+
+def _quiet(func, *args, **kwargs):
+    # A label absent from a fold's training part, or a slow solver, is expected on small data.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module="sklearn.multiclass")
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        return func(*args, **kwargs)
+
+
+def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None):
+    """Out-of-fold probabilities of a pipeline by grouped k-fold cross-validation.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+    texts : list of str
+    Y : ndarray of shape (n, n_labels)
+    groups : array-like
+        Rows of one group (article, claim or day) never straddle a fold.
+    n_splits : int
+    n_jobs : int, optional
+        Folds run in parallel through joblib (any backend set by the caller).
+
+    Returns
+    -------
+    proba : ndarray of shape (n, n_labels)
+    folds : ndarray of shape (n,)
+        The fold each row was predicted in.
+    """
+    from joblib import Parallel, delayed
+
+    n_groups = len(set(groups))
+    if n_groups < 2:
+        raise ClassifyError("cross-validation needs paragraphs from at least two articles")
+    splits = list(GroupKFold(n_splits=min(n_splits, n_groups)).split(texts, Y, groups))
+    texts = np.asarray(texts, dtype=object)
+
+    def run(train, test):
+        fitted = _quiet(clone(pipeline).fit, list(texts[train]), Y[train])
+        return test, fitted.predict_proba(list(texts[test]))
+
+    proba, folds = np.zeros(Y.shape, dtype=float), np.zeros(len(texts), dtype=int)
+    for k, (test, p) in enumerate(Parallel(n_jobs=n_jobs)(delayed(run)(tr, te) for tr, te in splits)):
+        proba[test], folds[test] = p, k
+    return proba, folds
+
+
+class Model:
+    """A fitted pipeline with per-label thresholds.
+
+    Use :func:`train` to make one and :func:`load_model` to read one from disk.
+    """
+
+    def __init__(self, pipeline, thresholds, meta=None):
+        self.pipeline = pipeline
+        self.labels = tuple(thresholds)
+        self.thresholds = dict(thresholds)
+        self.meta = dict(meta or {})
+
+    def predict_proba(self, texts):
+        """Probability of every label for each text.
+
+        Parameters
+        ----------
+        texts : sequence of str
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per text, one column per label.
+        """
+        texts = ["" if t is None else str(t) for t in texts]
+        if not texts:
+            return pd.DataFrame(columns=list(self.labels), dtype=float)
+        return pd.DataFrame(self.pipeline.predict_proba(texts), columns=list(self.labels))
+
+    def predict(self, texts):
+        """The labels of each text whose probability reaches its threshold, most probable first.
+
+        Returns
+        -------
+        list of list of str
+        """
+        return self.labels_from_proba(self.predict_proba(texts))
+
+    def labels_from_proba(self, proba):
+        """Apply the thresholds to a frame from :meth:`predict_proba`."""
+        out = []
+        for row in proba.itertuples(index=False):
+            scores = dict(zip(self.labels, row))
+            kept = [label for label in self.labels if scores[label] >= self.thresholds[label]]
+            out.append(sorted(kept, key=lambda label: -scores[label]))
+        return out
+
+
+def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None, thresholds="cv",
+          n_splits=5, memory=None, n_jobs=None):
+    """Fit a model and choose its per-label thresholds by grouped cross-validation.
+
+    Parameters
+    ----------
+    texts : list of str
+        Training paragraphs.
+    label_lists : list of list of str
+        Their labels.
+    groups : list of str
+        Article, claim or day of each paragraph, for grouped folds.
+    classifier : str
+        See :data:`classify.pipeline.CLASSIFIERS`.
+    params : dict, optional
+        ``step__param`` settings for :func:`classify.pipeline.make_pipeline`.
+    thresholds : "cv" or float
+        ``"cv"`` picks each label's F1-best threshold on out-of-fold probabilities;
+        a number uses that one threshold for every label.
+    n_splits : int
+    memory : joblib.Memory or str, optional
+    n_jobs : int, optional
+
+    Returns
+    -------
+    Model
+        With ``meta["cv"]`` holding the out-of-fold metrics.
+    """
+    texts = list(texts)
+    if not texts:
+        raise ClassifyError("no training paragraphs")
+    Y = binarize(label_lists)
+    missing = [label for label, n in zip(LABELS, Y.sum(axis=0)) if n == 0]
+    if missing:
+        raise ClassifyError(f"no training paragraph has the label(s) {', '.join(missing)}")
+    pipeline = make_pipeline(classifier, params, memory=memory)
+    proba, _ = out_of_fold_proba(pipeline, texts, Y, groups, n_splits=n_splits, n_jobs=n_jobs)
+    if thresholds == "cv":
+        cuts = {label: best_threshold(Y[:, j], proba[:, j]) for j, label in enumerate(LABELS)}
+    else:
+        cuts = {label: float(thresholds) for label in LABELS}
+    predicted = (proba >= np.array([cuts[label] for label in LABELS])).astype(int)
+    cv = {"micro_f1": f1_score(Y, predicted, average="micro", zero_division=0),
+          "macro_f1": f1_score(Y, predicted, average="macro", zero_division=0),
+          "per_label_f1": dict(zip(LABELS, f1_score(Y, predicted, average=None, zero_division=0).tolist()))}
+    fitted = _quiet(pipeline.fit, texts, Y)
+    fitted.set_params(memory=None)
+    meta = {"classifier": classifier, "params": {k: v if not isinstance(v, tuple) else list(v)
+                                                 for k, v in (params or {}).items()},
+            "thresholds_by": thresholds, "cv": cv, "n_train": len(texts)}
+    return Model(fitted, cuts, meta)
+
+
+def _versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("classify")
+    except PackageNotFoundError:
+        package = "unknown"
+    return {"classify": package, "python": platform.python_version(), "scikit-learn": sklearn.__version__}
+
+
+def save_model(model, folder, labels_file=None):
+    """Save a model folder atomically: a failed save leaves any previous model intact.
+
+    Parameters
+    ----------
+    model : Model
+    folder : str or Path
+    labels_file : str or Path, optional
+        The labels file it was trained on; its SHA-256 is recorded.
+    """
+    import skops.io as sio
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        sio.dump(model.pipeline, tmp / PIPELINE_FILE)
+        meta = {**model.meta, "format_version": FORMAT_VERSION, "labels": list(model.labels),
+                "thresholds": model.thresholds, "pipeline_file": PIPELINE_FILE,
+                "pipeline_sha256": file_sha256(tmp / PIPELINE_FILE),
+                "labels_file_sha256": file_sha256(labels_file) if labels_file else None,
+                "versions": _versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        # Swap folders: the old model stays whole until the new one is complete.
+        old = folder.with_name(f".{folder.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    model.meta = meta
+    return folder
+
+
+def load_model(folder="models/default"):
+    """Load a model folder, refusing anything that cannot be trusted.
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ClassifyError
+        If the folder or its files are missing, ``model.skops`` does not match the
+        SHA-256 in ``model.json``, the file holds types outside skops' defaults and
+        :data:`TRUSTED_TYPES`, or the format version or label set is unknown.
+    """
+    import skops.io as sio
+
+    folder = Path(folder)
+    meta_path = folder / META_FILE
+    if not meta_path.is_file():
+        raise ClassifyError(f"no model at {folder} (expected {META_FILE} there; run 'classify train' first)")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ClassifyError(f"{meta_path}: not valid JSON ({exc})") from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ClassifyError(f"{meta_path}: unknown model format version {meta.get('format_version')!r} "
+                            f"(this classify reads version {FORMAT_VERSION})")
+    if tuple(meta.get("labels") or ()) != LABELS or set(meta.get("thresholds") or ()) != set(LABELS):
+        raise ClassifyError(f"{meta_path}: unknown label set {meta.get('labels')!r} (expected {', '.join(LABELS)})")
+    path = folder / PIPELINE_FILE
+    if not path.is_file():
+        raise ClassifyError(f"{path} is missing")
+    if file_sha256(path) != meta.get("pipeline_sha256"):
+        raise ClassifyError(f"{path}: SHA-256 differs from {META_FILE}: the model file was changed or damaged")
+    try:
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+        if untrusted:
+            raise ClassifyError(f"{path}: refusing to load untrusted type(s) {', '.join(untrusted)}")
+        pipeline = sio.load(path, trusted=list(TRUSTED_TYPES))
+    except ClassifyError:
+        raise
+    except Exception as exc:  # skops raises many types for a damaged archive
+        raise ClassifyError(f"{path}: cannot be read as a skops model ({exc})") from None
+    thresholds = {label: float(meta["thresholds"][label]) for label in LABELS}
+    return Model(pipeline, thresholds, meta)

@@ -1,0 +1,143 @@
+"""Arabic text normalisation, as a scikit-learn transformer saved with the model.
+
+Each step is a module-level function so that the same code runs at training and
+prediction time; :class:`ArabicNormaliser` switches the steps on and off, which is
+what the normalisation ablation in ``experiments/`` varies.
+"""
+
+import re
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+# Harakat, superscript alef (U+0670) and Quranic annotation marks.
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
+_TATWEEL = "\u0640"
+_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا"})
+_ALEF_MAQSURA = str.maketrans({"ى": "ي"})
+_TEH_MARBUTA = str.maketrans({"ة": "ه"})
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Bidi embeddings/isolates/marks and zero-width characters: invisible, but they split n-grams.
+_CONTROLS = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
+_SPACE = re.compile(r"\s+")
+
+# Crawled pages space out punctuation: "بغداد ( رويترز ) - قال ... .", ". . .", "01 : 13".
+_SPACED_ELLIPSIS = re.compile(r"\.(?: \.)+")
+_SPACE_BEFORE = re.compile(r"\s+([.,،؛;:!?؟)\]}»])")
+_SPACE_AFTER = re.compile(r"([(\[{«])\s+")
+_SPACED_DIGIT_SEP = re.compile(r"(?<=\d) ([:/.,]) (?=\d)")
+_QUOTED = re.compile(r'"\s*([^"]*?)\s*"')
+
+
+def strip_diacritics(text):
+    """Remove harakat, shadda, sukun, superscript alef and Quranic marks."""
+    return _DIACRITICS.sub("", text)
+
+
+def strip_tatweel(text):
+    """Remove tatweel (kashida), the letter-stretching character U+0640."""
+    return text.replace(_TATWEEL, "")
+
+
+def unify_alef(text):
+    """Map hamzated and madda alef forms (أ إ آ ٱ) to bare alef ا."""
+    return text.translate(_ALEF)
+
+
+def unify_alef_maqsura(text):
+    """Map alef maqsura ى to yeh ي, a spelling variant in much news text."""
+    return text.translate(_ALEF_MAQSURA)
+
+
+def unify_teh_marbuta(text):
+    """Map teh marbuta ة to heh ه."""
+    return text.translate(_TEH_MARBUTA)
+
+
+def ascii_digits(text):
+    """Map Arabic-Indic and Persian digits to ASCII 0-9."""
+    return text.translate(_DIGITS)
+
+
+def strip_controls(text):
+    """Remove bidi controls, zero-width characters and soft hyphens."""
+    return _CONTROLS.sub("", text)
+
+
+def unspace_punctuation(text):
+    """Undo the spaced-out punctuation of crawled text ("قال ( رويترز ) ." -> "قال (رويترز).")."""
+    text = _SPACED_ELLIPSIS.sub("...", text)
+    text = _SPACED_DIGIT_SEP.sub(r"\1", text)
+    text = _SPACE_BEFORE.sub(r"\1", text)
+    text = _SPACE_AFTER.sub(r"\1", text)
+    return _QUOTED.sub(r'"\1"', text)
+
+
+def collapse_whitespace(text):
+    """Turn every run of white space into one space and trim the ends."""
+    return _SPACE.sub(" ", text).strip()
+
+
+# Order matters: invisible characters go before anything that matches across them.
+STEPS = (
+    ("controls", strip_controls),
+    ("diacritics", strip_diacritics),
+    ("tatweel", strip_tatweel),
+    ("alef", unify_alef),
+    ("alef_maqsura", unify_alef_maqsura),
+    ("teh_marbuta", unify_teh_marbuta),
+    ("digits", ascii_digits),
+    ("punctuation", unspace_punctuation),
+    ("whitespace", collapse_whitespace),
+)
+
+
+def normalise(text, **switches):
+    """Normalise one text.
+
+    Parameters
+    ----------
+    text : str
+        Any text; non-Arabic text passes through the Arabic-specific steps unchanged.
+    **switches : bool
+        One keyword per step name in :data:`STEPS`, ``True`` to apply it. Steps not
+        named are on, except ``teh_marbuta``, which is off by default.
+
+    Returns
+    -------
+    str
+    """
+    for name, step in STEPS:
+        if switches.get(name, name != "teh_marbuta"):
+            text = step(text)
+    return text
+
+
+class ArabicNormaliser(TransformerMixin, BaseEstimator):
+    """Normalise each text of a sequence; stateless, so ``fit`` learns nothing.
+
+    Parameters
+    ----------
+    controls, diacritics, tatweel, alef, alef_maqsura, teh_marbuta, digits, \
+punctuation, whitespace : bool
+        Apply the step of that name (see :data:`STEPS`).
+    """
+
+    def __init__(self, controls=True, diacritics=True, tatweel=True, alef=True,
+                 alef_maqsura=True, teh_marbuta=False, digits=True, punctuation=True,
+                 whitespace=True):
+        self.controls = controls
+        self.diacritics = diacritics
+        self.tatweel = tatweel
+        self.alef = alef
+        self.alef_maqsura = alef_maqsura
+        self.teh_marbuta = teh_marbuta
+        self.digits = digits
+        self.punctuation = punctuation
+        self.whitespace = whitespace
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        switches = {name: getattr(self, name) for name, _ in STEPS}
+        return [normalise(str(text), **switches) for text in X]

@@ -1,0 +1,124 @@
+"""The model as one scikit-learn ``Pipeline``: normalise -> features -> one-vs-rest.
+
+Every choice is a plain ``step__param`` parameter, so a configuration or an
+experiment grid is a dict such as ``{"features__char__ngram_range": (2, 5)}``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.dummy import DummyClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from classify.errors import ClassifyError
+from classify.normalise import ArabicNormaliser
+from classify.rules import KeywordRules
+
+
+class NBSVM(ClassifierMixin, BaseEstimator):
+    """Logistic regression on naive-Bayes log-count-ratio scaled features (Wang & Manning, 2012).
+
+    Parameters
+    ----------
+    alpha : float
+        Additive smoothing of the per-class feature counts.
+    C : float
+        Inverse regularisation strength of the logistic regression.
+    """
+
+    def __init__(self, alpha=1.0, C=4.0):
+        self.alpha = alpha
+        self.C = C
+
+    def fit(self, X, y):
+        y = np.asarray(y)
+        binary = (X > 0).astype(np.float64)
+        p = self.alpha + np.asarray(binary[y == 1].sum(axis=0)).ravel()
+        q = self.alpha + np.asarray(binary[y != 1].sum(axis=0)).ravel()
+        self.ratio_ = np.log((p / p.sum()) / (q / q.sum()))
+        self.lr_ = LogisticRegression(C=self.C, max_iter=2000, solver="liblinear").fit(self._scale(X), y)
+        self.classes_ = self.lr_.classes_
+        return self
+
+    def _scale(self, X):
+        return sp.csr_matrix(X).multiply(self.ratio_).tocsr()
+
+    def decision_function(self, X):
+        return self.lr_.decision_function(self._scale(X))
+
+    def predict_proba(self, X):
+        return self.lr_.predict_proba(self._scale(X))
+
+    def predict(self, X):
+        return self.lr_.predict(self._scale(X))
+
+
+# Each classifier gives a probability per label: margins (SVM, ridge) are calibrated.
+CLASSIFIERS = {
+    "logreg": lambda: LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, solver="liblinear"),
+    "linearsvc": lambda: CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), cv=3),
+    "sgd": lambda: SGDClassifier(loss="modified_huber", alpha=1e-5, class_weight="balanced", random_state=0),
+    "complementnb": lambda: ComplementNB(alpha=0.3),
+    "nbsvm": lambda: NBSVM(),
+    "ridge": lambda: CalibratedClassifierCV(RidgeClassifier(alpha=1.0, class_weight="balanced"), cv=3),
+    "prior": lambda: DummyClassifier(strategy="prior"),
+}
+
+DEFAULT_PARAMS = {
+    "features__char__analyzer": "char_wb",
+    "features__char__ngram_range": (2, 5),
+    "features__char__sublinear_tf": True,
+    "features__char__min_df": 2,
+    "features__char__max_features": None,
+}
+DEFAULT_CLASSIFIER = "logreg"
+
+
+def _tuples(params):
+    # TOML has no tuples, but scikit-learn checks ngram_range with isinstance(tuple).
+    return {k: tuple(v) if isinstance(v, list) and k.endswith("ngram_range") else v for k, v in params.items()}
+
+
+def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
+    """Build the classification pipeline.
+
+    Parameters
+    ----------
+    classifier : str
+        A key of :data:`CLASSIFIERS`, or ``"rules"`` for the codebook's cue words.
+    params : dict, optional
+        ``step__param`` settings applied over :data:`DEFAULT_PARAMS`; for example
+        ``{"features__word": "word"}`` adds word uni- and bigrams to the character n-grams,
+        ``{"normalise__alef": False}`` switches a normalisation step off.
+    memory : str or joblib.Memory, optional
+        Caches the fitted normaliser and vectoriser across a grid.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+    """
+    if classifier == "rules":
+        return Pipeline([("normalise", ArabicNormaliser(whitespace=True)), ("clf", KeywordRules())])
+    if classifier not in CLASSIFIERS:
+        raise ClassifyError(f"unknown classifier {classifier!r} (expected one of {', '.join(CLASSIFIERS)}, rules)")
+    params = {**DEFAULT_PARAMS, **_tuples(params or {})}
+    if params.get("features__word") == "word":
+        params["features__word"] = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    features = FeatureUnion([("char", TfidfVectorizer(lowercase=False, dtype=np.float32)), ("word", "drop")])
+    pipeline = Pipeline([
+        ("normalise", ArabicNormaliser()),
+        ("features", features),
+        ("clf", OneVsRestClassifier(CLASSIFIERS[classifier]())),
+    ], memory=memory)
+    try:
+        return pipeline.set_params(**params)
+    except ValueError as exc:
+        raise ClassifyError(f"bad pipeline parameter: {exc}") from None
+
+
