@@ -80,9 +80,11 @@ DEFAULT_PARAMS = {
 DEFAULT_CLASSIFIER = "logreg"
 
 
-def _tuples(params):
-    # TOML has no tuples, but scikit-learn checks ngram_range with isinstance(tuple).
-    return {k: tuple(v) if isinstance(v, list) and k.endswith("ngram_range") else v for k, v in params.items()}
+def _from_toml(value, key):
+    # TOML has neither tuples (scikit-learn checks ngram_range with isinstance) nor null.
+    if isinstance(value, list) and key.endswith("ngram_range"):
+        return tuple(value)
+    return None if value == "None" else value
 
 
 def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
@@ -107,7 +109,9 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
         return Pipeline([("normalise", ArabicNormaliser(whitespace=True)), ("clf", KeywordRules())])
     if classifier not in CLASSIFIERS:
         raise ClassifyError(f"unknown classifier {classifier!r} (expected one of {', '.join(CLASSIFIERS)}, rules)")
-    params = {**DEFAULT_PARAMS, **_tuples(params or {})}
+    params = {k: _from_toml(v, k) for k, v in (params or {}).items()}
+    # A step replaced outright (e.g. features__char="drop") takes none of the defaults meant for it.
+    params = {**{k: v for k, v in DEFAULT_PARAMS.items() if k.rsplit("__", 1)[0] not in params}, **params}
     if params.get("features__word") == "word":
         params["features__word"] = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
     features = FeatureUnion([("char", TfidfVectorizer(lowercase=False, dtype=np.float32)), ("word", "drop")])

@@ -1,0 +1,326 @@
+"""Run experiment configurations: grouped CV on the training split, one fit, one test.
+
+    python -m experiments.run experiments/configs/models.toml [...] [--backend dask]
+
+Each grid point becomes one record of the ledger (``experiments/runs.jsonl``) and
+``RESULTS.md`` is regenerated at the end. Thresholds and every model choice are made
+on the training split; the test split is scored once per run, never tuned on.
+"""
+
+import argparse
+import itertools
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+import tracemalloc
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from joblib import Memory, Parallel, delayed, parallel_config
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold
+
+from classify.config import load_config
+from classify.corpus import corpus_files, file_sha256, load_corpus
+from classify.data import load_labels
+from classify.errors import ClassifyError
+from classify.evaluate import metrics
+from classify.model import _quiet, best_threshold, binarize
+from classify.pipeline import make_pipeline
+from classify.rules import LABELS
+from experiments import ledger
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "experiments" / "cache"
+STOCHASTIC = {"sgd", "fasttext"}
+
+
+def grid_points(config):
+    """Every parameter combination of the config's grid (a table, or a list of tables)."""
+    grids = config.get("grid") or [{}]
+    points = []
+    for grid in grids if isinstance(grids, list) else [grids]:
+        keys = sorted(grid)
+        # A bare value is a one-point axis; an ngram_range axis is a list of [min, max] pairs.
+        axes = [grid[k] if isinstance(grid[k], list) and not (k.endswith("ngram_range") and
+                                                               isinstance(grid[k][0], int)) else [grid[k]]
+                for k in keys]
+        points += [dict(zip(keys, values)) for values in itertools.product(*axes)]
+    return points
+
+
+def build(classifier, params, memory):
+    if classifier == "fasttext":
+        from experiments.fasttext_model import FastTextClassifier
+
+        return FastTextClassifier(**{k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("clf__")})
+    return make_pipeline(classifier, params, memory=memory)
+
+
+def _fold(estimator, texts, Y, train, test):
+    fitted = _quiet(clone(estimator).fit, [texts[i] for i in train], Y[train])
+    return fitted.predict_proba([texts[i] for i in test])
+
+
+def _final(estimator, texts, Y, test_texts):
+    import skops.io as sio
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    fitted = _quiet(clone(estimator).fit, texts, Y)
+    fit_seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    t0 = time.perf_counter()
+    proba = fitted.predict_proba(test_texts)
+    predict_seconds = time.perf_counter() - t0
+    if hasattr(fitted, "model_bytes"):  # fastText: its own file format, and not picklable back to us
+        return proba, fit_seconds, predict_seconds, fitted.model_bytes(), peak / 2**20, None
+    fitted.set_params(memory=None)
+    size = len(sio.dumps(fitted))
+    return proba, fit_seconds, predict_seconds, size, peak / 2**20, fitted
+
+
+def _threshold_cuts(Y, proba, mode):
+    if mode == "cv":
+        return np.array([best_threshold(Y[:, j], proba[:, j]) for j in range(Y.shape[1])])
+    return np.full(Y.shape[1], float(mode))
+
+
+def _summary(values):
+    return {"mean": float(np.mean(values)), "std": float(np.std(values))}
+
+
+def cv_scores(Y, oof, folds, mode):
+    """Per-fold scores; each fold's thresholds come from the other folds' out-of-fold rows."""
+    per_fold = []
+    for k in np.unique(folds):
+        inside = folds == k
+        cuts = _threshold_cuts(Y[~inside], oof[~inside], mode)
+        per_fold.append(metrics(Y[inside], (oof[inside] >= cuts).astype(int)))
+    return per_fold
+
+
+def _git():
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return git("rev-parse", "HEAD") or None, bool(git("status", "--porcelain", "--untracked-files=no"))
+
+
+def _versions():
+    import pandas
+    import sklearn
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "pandas": pandas.__version__}
+
+
+def _progress(iterable, total, desc):
+    try:
+        from tqdm import tqdm
+
+        return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
+    except ImportError:
+        return iterable
+
+
+def run_config(path, args, data):
+    config = load_config(path, extra_classifiers=("fasttext",))
+    train, test = data["train"], data["test"]
+    points = grid_points(config)
+    sizes = config.get("train_sizes") or [0]
+    memory = None if args.no_cache else Memory(CACHE, verbose=0)
+    runs = []
+    for point, size in itertools.product(points, sizes):
+        params = {**config["params"], **{k: v for k, v in point.items() if "__" in k}}
+        classifier = point.get("classifier", config["classifier"])
+        mode = point.get("thresholds", config["thresholds"])
+        seeds = config.get("seeds") or ([0, 1, 2] if classifier in STOCHASTIC else [0])
+        part = train
+        if size and size < len(train):
+            part = train.sample(n=size, random_state=0)
+        runs.append(dict(point=point, size=size or len(train), classifier=classifier, params=params, mode=mode,
+                         seeds=seeds, part=part))
+    # All folds of all points (and seeds) go to joblib at once, so a Dask cluster sees the whole grid.
+    tasks, owners = [], []
+    for r_i, r in enumerate(runs):
+        texts, Y = r["part"].text.tolist(), binarize(r["part"].labels)
+        r["texts"], r["Y"] = texts, Y
+        for seed in r["seeds"]:
+            est = build(r["classifier"], _seeded(r["classifier"], r["params"], seed), memory)
+            splits = GroupKFold(n_splits=config["n_splits"], shuffle=len(r["seeds"]) > 1,
+                                random_state=seed if len(r["seeds"]) > 1 else None).split(texts, Y, r["part"].group)
+            for k, (tr, te) in enumerate(splits):
+                tasks.append(delayed(_fold)(est, texts, Y, tr, te))
+                owners.append((r_i, seed, k, te))
+    started = time.time()
+    results = Parallel(n_jobs=args.jobs, return_as="generator")(tasks)
+    for (r_i, seed, k, te), proba in zip(owners, _progress(results, len(tasks), Path(path).stem + " folds")):
+        r = runs[r_i]
+        r.setdefault("oof", {}).setdefault(seed, [np.zeros(r["Y"].shape), np.zeros(len(r["Y"]), dtype=int)])
+        r["oof"][seed][0][te], r["oof"][seed][1][te] = proba, k
+    finals = Parallel(n_jobs=args.jobs, return_as="generator")(
+        delayed(_final)(build(r["classifier"], _seeded(r["classifier"], r["params"], r["seeds"][0]), memory),
+                        r["texts"], r["Y"], test.text.tolist()) for r in runs)
+    records = []
+    for r, final in zip(runs, _progress(finals, len(runs), Path(path).stem + " fits")):
+        records.append(_record(config, path, r, final, data, time.time() - started))
+        if args.plots and config.get("plots"):
+            _plots(config, r, final, data)
+    return records
+
+
+def _seeded(classifier, params, seed):
+    if classifier in STOCHASTIC:
+        key = "clf__seed" if classifier == "fasttext" else "clf__estimator__random_state"
+        return {**params, key: seed}
+    return params
+
+
+def _record(config, path, r, final, data, elapsed):
+    proba, fit_s, predict_s, size, peak_mb, _ = final
+    Y_test = binarize(data["test"].labels)
+    per_fold = [m for seed in r["seeds"] for m in cv_scores(r["Y"], *r["oof"][seed], r["mode"])]
+    oof = np.mean([r["oof"][s][0] for s in r["seeds"]], axis=0)
+    cuts = _threshold_cuts(r["Y"], oof, r["mode"])
+    return {
+        "status": "ok", "config": config["name"], "config_file": str(path), "point": r["point"],
+        "train_size": r["size"], "classifier": r["classifier"], "params": _jsonable(r["params"]),
+        "thresholds_by": r["mode"], "thresholds": dict(zip(LABELS, cuts.round(3).tolist())), "seeds": r["seeds"],
+        "cv": {"folds": len(per_fold), "macro_f1": _summary([m["macro_f1"] for m in per_fold]),
+               "micro_f1": _summary([m["micro_f1"] for m in per_fold]),
+               "per_label_f1": {label: _summary([m["per_label"][label]["f1"] for m in per_fold]) for label in LABELS}},
+        "test": metrics(Y_test, (proba >= cuts).astype(int)),
+        "fit_seconds": round(fit_s, 3), "predict_seconds": round(predict_s, 3), "model_bytes": size,
+        "peak_memory_mb": round(peak_mb, 1), "grid_elapsed_seconds": round(elapsed, 1),
+    }
+
+
+def _jsonable(params):
+    return {k: (list(v) if isinstance(v, tuple) else v if isinstance(v, (str, int, float, bool, type(None), list))
+                else repr(v)) for k, v in params.items()}
+
+
+def _plots(config, r, final, data):
+    from classify.evaluate import plot_confusion, plot_pr_curves
+
+    from experiments.plots import plot_top_ngrams
+
+    proba, *_, fitted = final
+    Y_test = binarize(data["test"].labels)
+    cuts = _threshold_cuts(r["Y"], np.mean([r["oof"][s][0] for s in r["seeds"]], axis=0), r["mode"])
+    out = ROOT / "experiments" / "plots"
+    out.mkdir(exist_ok=True)
+    plot_confusion(Y_test, (proba >= cuts).astype(int), out / f"{config['name']}_confusion.png")
+    plot_pr_curves(Y_test, proba, dict(zip(LABELS, cuts)), out / f"{config['name']}_pr_curves.png")
+    plot_top_ngrams(fitted, out / f"{config['name']}_top_ngrams.png")
+
+
+def load_data(corpus=None):
+    corpus_map = load_corpus(corpus)
+    table = load_labels(ROOT / "data" / "labels.csv", corpus_map)
+    return {"train": table[table.split == "train"].reset_index(drop=True),
+            "test": table[table.split == "test"].reset_index(drop=True),
+            "labels_sha256": file_sha256(ROOT / "data" / "labels.csv"),
+            "corpus_sha256": {f.name: file_sha256(f) for f in corpus_files(corpus)}}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m experiments.run", description=__doc__.splitlines()[0])
+    parser.add_argument("configs", nargs="+", metavar="CONFIG")
+    parser.add_argument("--backend", choices=("local", "dask"), default="local")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler (with --backend dask)")
+    parser.add_argument("--jobs", type=int, default=-1, help="parallel folds (local backend)")
+    parser.add_argument("--corpus", default=None)
+    parser.add_argument("--ledger", default=str(ledger.LEDGER))
+    parser.add_argument("--no-cache", action="store_true", help="do not cache feature extraction")
+    parser.add_argument("--no-plots", dest="plots", action="store_false")
+    parser.add_argument("--mlflow", metavar="URI", help="also log each run to MLflow (extra: classify[mlflow])")
+    args = parser.parse_args(argv)
+    if args.scheduler and args.backend != "dask":
+        parser.error("--scheduler goes with --backend dask")
+    try:
+        data = load_data(args.corpus)
+    except ClassifyError as exc:
+        print(f"experiments: {exc}", file=sys.stderr)
+        return 2
+    commit, dirty = _git()
+    common = {"git_commit": commit, "git_dirty": dirty, "labels_sha256": data["labels_sha256"],
+              "corpus_sha256": data["corpus_sha256"], "versions": _versions(), "backend": args.backend}
+    with _backend(args):
+        for path in _progress(args.configs, len(args.configs), "configs"):
+            started = datetime.now(timezone.utc)
+            t0 = time.time()
+            try:
+                records = run_config(path, args, data)
+            except Exception as exc:  # a crashed run is recorded, never lost or half-written
+                records = [{"status": "failed", "config": Path(path).stem, "config_file": str(path),
+                            "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)}]
+                print(f"experiments: {path} failed: {exc}", file=sys.stderr)
+            for record in records:
+                record.update(common, run_id=uuid.uuid4().hex[:12], started=started.isoformat(timespec="seconds"),
+                              duration_seconds=round(time.time() - t0, 1))
+                ledger.append(record, args.ledger)
+                if args.mlflow and record["status"] == "ok":
+                    _log_mlflow(args.mlflow, record)
+            print(f"{path}: {len(records)} run(s) recorded", file=sys.stderr)
+    from experiments.report import write_results
+
+    write_results(args.ledger)
+    return 0
+
+
+class _backend:
+    """joblib's backend for the whole run: local processes, or Dask (given or a LocalCluster)."""
+
+    def __init__(self, args):
+        self.args, self.client, self.cluster, self.config = args, None, None, None
+
+    def __enter__(self):
+        if self.args.backend == "dask":
+            from dask.distributed import Client, LocalCluster
+
+            if self.args.scheduler:
+                self.client = Client(self.args.scheduler)
+            else:
+                self.cluster = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                                            dashboard_address=None, processes=True)
+                self.client = Client(self.cluster)
+            self.config = parallel_config(backend="dask")
+        else:
+            self.config = parallel_config(backend="loky")
+        self.config.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.config.__exit__(*exc)
+        if self.client:
+            self.client.close()
+        if self.cluster:
+            self.cluster.close()
+
+
+def _log_mlflow(uri, record):
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("classify")
+    with mlflow.start_run(run_name=f"{record['config']}-{record['run_id']}"):
+        mlflow.log_params({k[:250]: str(v)[:500] for k, v in {**record["params"], **record["point"],
+                                                             "classifier": record["classifier"]}.items()})
+        mlflow.log_metrics({"cv_macro_f1": record["cv"]["macro_f1"]["mean"], "test_macro_f1": record["test"]["macro_f1"],
+                            "test_micro_f1": record["test"]["micro_f1"], "fit_seconds": record["fit_seconds"]})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
