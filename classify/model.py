@@ -34,6 +34,7 @@ THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
 TRUSTED_TYPES = (
     "classify.normalise.ArabicNormaliser",
     "classify.pipeline.NBSVM",
+    "classify.rules.CueFeatures",
     "classify.rules.KeywordRules",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.multiclass._ConstantPredictor",

@@ -18,7 +18,7 @@ from sklearn.svm import LinearSVC
 
 from classify.errors import ClassifyError
 from classify.normalise import ArabicNormaliser
-from classify.rules import KeywordRules
+from classify.rules import CueFeatures, KeywordRules
 
 
 class NBSVM(ClassifierMixin, BaseEstimator):
@@ -97,6 +97,7 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
     params : dict, optional
         ``step__param`` settings applied over :data:`DEFAULT_PARAMS`; for example
         ``{"features__word": "word"}`` adds word uni- and bigrams to the character n-grams,
+        ``{"features__cues": "cues"}`` the codebook's cue-word indicators,
         ``{"normalise__alef": False}`` switches a normalisation step off.
     memory : str or joblib.Memory, optional
         Caches the fitted normaliser and vectoriser across a grid.
@@ -112,9 +113,13 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
     params = {k: _from_toml(v, k) for k, v in (params or {}).items()}
     # A step replaced outright (e.g. features__char="drop") takes none of the defaults meant for it.
     params = {**{k: v for k, v in DEFAULT_PARAMS.items() if k.rsplit("__", 1)[0] not in params}, **params}
+    # Optional blocks are named in a config by a string, since TOML cannot hold an estimator.
     if params.get("features__word") == "word":
         params["features__word"] = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    features = FeatureUnion([("char", TfidfVectorizer(lowercase=False, dtype=np.float32)), ("word", "drop")])
+    if params.get("features__cues") == "cues":
+        params["features__cues"] = CueFeatures()
+    features = FeatureUnion([("char", TfidfVectorizer(lowercase=False, dtype=np.float32)), ("word", "drop"),
+                             ("cues", "drop")])
     pipeline = Pipeline([
         ("normalise", ArabicNormaliser()),
         ("features", features),

@@ -7,7 +7,8 @@ person reads, never what label it gets.
 import re
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from classify.normalise import normalise
 
@@ -49,3 +50,29 @@ class KeywordRules(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.predict_proba(X).astype(int)
+
+
+class CueFeatures(TransformerMixin, BaseEstimator):
+    """One feature per label: whether its codebook cue words occur, times ``weight``.
+
+    An optional block of the feature union: the linear model learns how much each cue
+    counts, instead of the rules' all-or-nothing.
+
+    Parameters
+    ----------
+    weight : float
+        Scale of the indicators against the unit-norm TF-IDF rows.
+    """
+
+    def __init__(self, weight=1.0):
+        self.weight = weight
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        rows = [[float(label in cue_labels(t)) for label in LABELS] for t in X]
+        return sp.csr_matrix(np.array(rows, dtype=np.float32).reshape(-1, len(LABELS)) * self.weight)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array([f"cue_{label}" for label in LABELS], dtype=object)

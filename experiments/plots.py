@@ -22,12 +22,12 @@ def plot_top_ngrams(pipeline, path, k=12):
             continue
         coef = np.asarray(coef).ravel()
         top = np.argsort(coef)[-k:]
-        shown = [repr(names[i].split("__", 1)[1]).strip("'") for i in top]  # repr keeps edge spaces visible
+        shown = [names[i].split("__", 1)[1].replace(" ", "_") for i in top]  # "_" keeps word edges visible
         ax.barh(range(k), coef[top], color="tab:blue")
         ax.set_yticks(range(k), shown, fontsize=12, **FONT)
         ax.set_title(label)
         ax.set_xlabel("weight")
-    fig.suptitle("Most positively weighted n-grams per label (normalised text; ' ' marks a word edge)")
+    fig.suptitle("Most positively weighted n-grams per label (normalised text; _ marks a word edge)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

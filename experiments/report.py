@@ -50,8 +50,8 @@ HEADER = ("| config | classifier | grid point | CV macro-F1 | test macro-F1 | te
           + " | ".join(LABELS) + " | fit s | run |\n|" + "---|" * (9 + len(LABELS)))
 
 
-def write_results(path=ledger.LEDGER):
-    """Write RESULTS.md (and the learning-curve plot) from the ledger at ``path``."""
+def write_results(path=ledger.LEDGER, out=ROOT / "RESULTS.md"):
+    """Write ``out`` (and the learning-curve plot) from the ledger at ``path``."""
     records = ledger.read(path)
     runs = [r for r in newest(records) if r["config"] != "learning_curve"]
     curve = [r for r in newest(records) if r["config"] == "learning_curve"]
@@ -88,8 +88,8 @@ def write_results(path=ledger.LEDGER):
     if failed:
         lines += ["", "## Failed runs", ""] + [f"- {r.get('started', '?')} `{r['config']}`: {r.get('error', '')}"
                                                 for r in failed[-10:]]
-    atomic_write(ROOT / "RESULTS.md", lambda fh: fh.write("\n".join(lines) + "\n"))
+    atomic_write(out, lambda fh: fh.write("\n".join(lines) + "\n"))
 
 
 if __name__ == "__main__":
-    write_results(*sys.argv[1:2])
+    write_results(*sys.argv[1:3])

@@ -224,12 +224,11 @@ def _plots(config, r, final, data):
     plot_top_ngrams(fitted, out / f"{config['name']}_top_ngrams.png")
 
 
-def load_data(corpus=None):
-    corpus_map = load_corpus(corpus)
-    table = load_labels(ROOT / "data" / "labels.csv", corpus_map)
+def load_data(corpus=None, labels=ROOT / "data" / "labels.csv"):
+    table = load_labels(labels, load_corpus(corpus))
     return {"train": table[table.split == "train"].reset_index(drop=True),
             "test": table[table.split == "test"].reset_index(drop=True),
-            "labels_sha256": file_sha256(ROOT / "data" / "labels.csv"),
+            "labels_sha256": file_sha256(labels),
             "corpus_sha256": {f.name: file_sha256(f) for f in corpus_files(corpus)}}
 
 
@@ -240,7 +239,9 @@ def main(argv=None):
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler (with --backend dask)")
     parser.add_argument("--jobs", type=int, default=-1, help="parallel folds (local backend)")
     parser.add_argument("--corpus", default=None)
+    parser.add_argument("--labels", default=str(ROOT / "data" / "labels.csv"))
     parser.add_argument("--ledger", default=str(ledger.LEDGER))
+    parser.add_argument("--results", default=str(ROOT / "experiments" / "RESULTS.md"), help="report to regenerate")
     parser.add_argument("--no-cache", action="store_true", help="do not cache feature extraction")
     parser.add_argument("--no-plots", dest="plots", action="store_false")
     parser.add_argument("--mlflow", metavar="URI", help="also log each run to MLflow (extra: classify[mlflow])")
@@ -248,7 +249,7 @@ def main(argv=None):
     if args.scheduler and args.backend != "dask":
         parser.error("--scheduler goes with --backend dask")
     try:
-        data = load_data(args.corpus)
+        data = load_data(args.corpus, args.labels)
     except ClassifyError as exc:
         print(f"experiments: {exc}", file=sys.stderr)
         return 2
@@ -274,7 +275,7 @@ def main(argv=None):
             print(f"{path}: {len(records)} run(s) recorded", file=sys.stderr)
     from experiments.report import write_results
 
-    write_results(args.ledger)
+    write_results(args.ledger, args.results)
     return 0
 
 

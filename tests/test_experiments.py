@@ -1,0 +1,101 @@
+"""The experiment runner: grid expansion, the ledger under concurrency, failures, Dask = local."""
+
+import json
+import multiprocessing
+
+import pytest
+
+from conftest import labels_csv
+from experiments import ledger
+from experiments.run import grid_points, main
+from experiments.report import write_results
+
+
+def test_grid_points_expand_tables_and_lists_of_tables():
+    config = {"grid": [{"features__char__ngram_range": [[2, 4], [3, 6]], "classifier": ["logreg", "sgd"]},
+                       {"features__char__ngram_range": [2, 5]}, {"normalise__alef": False}]}
+    points = grid_points(config)
+    assert len(points) == 6
+    assert {"features__char__ngram_range": [2, 5]} in points and {"normalise__alef": False} in points
+    assert grid_points({}) == [{}]
+
+
+def _append_many(args):
+    path, worker = args
+    for i in range(200):
+        ledger.append({"worker": worker, "i": i, "payload": "قصف" * 500}, path)
+
+
+def test_concurrent_appends_lose_and_interleave_nothing(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        pool.map(_append_many, [(str(path), w) for w in range(4)])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 800
+    assert {(r["worker"], r["i"]) for r in records} == {(w, i) for w in range(4) for i in range(200)}
+
+
+@pytest.fixture()
+def setup(tmp_path, corpus_dir, spans):
+    labels = tmp_path / "labels.csv"
+    labels.write_text(labels_csv(spans), encoding="utf-8")
+    config = tmp_path / "small.toml"
+    config.write_text('classifier = "logreg"\nn_splits = 3\n[params]\n"features__char__min_df" = 1\n'
+                      '[grid]\n"features__char__ngram_range" = [[2, 3], [2, 4]]\n', encoding="utf-8")
+    return {"labels": labels, "config": config, "corpus": corpus_dir, "tmp": tmp_path}
+
+
+def _run(setup, name, *extra):
+    ledger_path = setup["tmp"] / f"{name}.jsonl"
+    status = main([str(setup["config"]), "--labels", str(setup["labels"]), "--corpus", str(setup["corpus"]),
+                   "--ledger", str(ledger_path), "--results", str(setup["tmp"] / f"{name}.md"), "--no-cache",
+                   "--no-plots", *extra])
+    assert status == 0
+    return ledger.read(ledger_path)
+
+
+def test_a_run_records_everything_the_ledger_promises(setup):
+    records = _run(setup, "local", "--jobs", "1")
+    assert len(records) == 2 and all(r["status"] == "ok" for r in records)
+    r = records[0]
+    for key in ("run_id", "started", "duration_seconds", "git_commit", "git_dirty", "labels_sha256", "corpus_sha256",
+                "params", "versions", "cv", "test", "fit_seconds", "predict_seconds", "model_bytes", "peak_memory_mb"):
+        assert key in r, key
+    assert r["cv"]["folds"] == 3 and 0 <= r["cv"]["macro_f1"]["mean"] <= 1
+    assert set(r["corpus_sha256"]) == {"unifiedfc.jsonl.gz", "saudinewsnet.jsonl.gz"}
+    results = (setup["tmp"] / "local.md").read_text(encoding="utf-8")
+    assert "Leaderboard" in results and r["run_id"] in results
+
+
+def test_a_crashed_run_is_recorded_as_failed(setup):
+    setup["config"].write_text('classifier = "logreg"\n[params]\n"features__char__no_such_param" = 1\n',
+                               encoding="utf-8")
+    records = _run(setup, "failed")
+    assert [r["status"] for r in records] == ["failed"]
+    assert "no_such_param" in records[0]["error"]
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_local_results(setup):
+    local = _run(setup, "local", "--jobs", "2")
+    dask = _run(setup, "dask", "--backend", "dask")
+    assert [r["backend"] for r in dask] == ["dask", "dask"]
+    for a, b in zip(local, dask):
+        assert a["point"] == b["point"]
+        assert a["cv"] == b["cv"] and a["test"] == b["test"] and a["thresholds"] == b["thresholds"]
+
+
+def test_report_keeps_the_newest_run_per_point(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    base = {"status": "ok", "config": "c", "classifier": "logreg", "point": {}, "train_size": 10, "fit_seconds": 1.0,
+            "cv": {"macro_f1": {"mean": 0.5, "std": 0.1}},
+            "test": {"macro_f1": 0.4, "micro_f1": 0.4, "per_label": {label: {"f1": 0.4} for label in
+                                                                    ("shelling", "ground_advance", "withdrawal",
+                                                                     "humanitarian", "claim_denial")}}}
+    ledger.append({**base, "run_id": "old"}, path)
+    ledger.append({**base, "run_id": "new"}, path)
+    ledger.append({"status": "failed", "config": "c", "error": "boom"}, path)
+    write_results(path, tmp_path / "R.md")
+    text = (tmp_path / "R.md").read_text(encoding="utf-8")
+    assert "new" in text and "| old |" not in text and "boom" in text
