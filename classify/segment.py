@@ -38,7 +38,12 @@ _STRONG = (
     "حجم الخط", "طباعه الخبر", "الخبر التالي", "الخبر السابق", "المقال التالي", "المقال السابق",
     "تخطي شريط التصفح", "share tools", "media player", "watch now", "التعليقات", "جاري التحميل",
     "جاري التسجيل", "اضغط هنا", "انقر هنا", "حمل تطبيق", "تطبيق الهاتف", "rss",
+    "click here", "most viewed", "لمزيد من المحتوى", "عمليات البحث الاكثر", "قم بالتسجيل", "هل تملك حساب",
+    "لا تتحمل اي مسؤوليه", "المخاطر والتكاليف", "اعاده نشر اي", "تحت طائله", "اخلاء المسؤوليه",
+    "فشل التاكد من البريد", "اكتب الكلمات", "لست نصف الي", "اللغه العربيه كلغه", "بريدك",
 )
+# A teaser of another story: an ellipsis cuts one story off and an agency dateline starts the next.
+_TEASER = re.compile(r"(\. \. \.|\.\.\.|…)[^.]{0,60}\( ?(رويترز|ا ف ب|أ ف ب|د ب أ|الأناضول|سانا|رويترز|AFP|Reuters) ?\)")
 _WEAK = (
     "الرئيسيه", "شارك", "فيسبوك", "تويتر", "واتساب", "يوتيوب", "انستغرام", "تلغرام", "facebook",
     "twitter", "whatsapp", "youtube", "google", "عاجل", "فيديو", "صور", "بحث", "طباعه", "الارشيف",
@@ -64,6 +69,13 @@ def _fold(text):
 _STRONG_FOLDED = tuple(_fold(p) for p in _STRONG)
 _WEAK_WORDS = frozenset(_fold(p) for p in _WEAK if " " not in p)
 _WEAK_PHRASES = tuple(_fold(p) for p in _WEAK if " " in p)
+
+# Lines that end an article: what follows them on a page is footer and sidebar.
+# ("اقرأ أيضا" is not here: sites put it between paragraphs of the article.)
+_END_OF_ARTICLE = tuple(_fold(p) for p in (
+    "مقالات ذات صلة", "اخبار ذات صلة", "مواضيع ذات صلة", "مواد ذات صلة", "قصص ذات صلة", "الاكثر قراءة",
+    "الاكثر مشاهدة", "اترك تعليقا", "اضف تعليق", "لن يتم نشر", "جميع الحقوق محفوظة", "copyright",
+    "all rights reserved", "share tools", "شارك هذا المقال", "الخبر التالي", "المقال التالي"))
 
 
 def _prose_score(line):
@@ -94,6 +106,8 @@ def is_furniture(line):
     strong = sum(phrase in folded for phrase in _STRONG_FOLDED)
     weak = not _WEAK_WORDS.isdisjoint(folded.split()) or any(p in folded for p in _WEAK_PHRASES)
     dates = len(_DATE.findall(line))
+    if _TEASER.search(line):
+        return True
     if strong:
         # A long line that carries finished sentences besides the furniture is a
         # paragraph the crawler glued to a footer: keep it (lose no article text).
@@ -113,6 +127,10 @@ def is_furniture(line):
 def segment(text):
     """Split an article into its paragraphs, dropping page furniture.
 
+    A line is furniture by :func:`is_furniture`. Once the article has begun, a line
+    that ends articles (related stories, comments, copyright) is furniture and so is
+    everything after it.
+
     Parameters
     ----------
     text : str
@@ -124,7 +142,13 @@ def segment(text):
         In order of appearance; ``text[p.start:p.end] == p.text`` for each, with
         surrounding white space trimmed.
     """
-    return [p for p in split_lines(text) if not is_furniture(p.text)]
+    kept = []
+    for p in split_lines(text):
+        if not is_furniture(p.text):
+            kept.append(p)
+        elif len(kept) >= 2 and any(marker in _fold(p.text) for marker in _END_OF_ARTICLE):
+            break  # the article is over: the rest is footer, sidebar and comments
+    return kept
 
 
 def split_lines(text):
