@@ -49,10 +49,12 @@ def _kappa(a, b):
 
 def agreement_table(table):
     """The agreement frame as a Markdown table."""
-    def fmt(v):
-        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else (f"{v:.3f}" if isinstance(v, float) else str(v))
+    def fmt(value, column):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return ""
+        return f"{value:.3f}" if column in ("agree", "kappa", "f1") else str(int(value)) if column != "label" else value
     lines = ["| label | n | positives (A) | positives (B) | raw agreement | Cohen's kappa | F1 (A as reference) |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for row in table.itertuples(index=False):
-        lines.append("| " + " | ".join(fmt(v) for v in row) + " |")
+    for row in table.to_dict("records"):
+        lines.append("| " + " | ".join(fmt(row[c], c) for c in table.columns) + " |")
     return "\n".join(lines)

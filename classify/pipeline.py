@@ -76,6 +76,7 @@ DEFAULT_PARAMS = {
     "features__char__sublinear_tf": True,
     "features__char__min_df": 2,
     "features__char__max_features": None,
+    "features__cues": "cues",
 }
 DEFAULT_CLASSIFIER = "logreg"
 
