@@ -2,12 +2,12 @@
 
 import gzip
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from classify.errors import ClassifyError
+from classify.jsonl import records
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 CORPUS_FILES = ("unifiedfc.jsonl.gz", "saudinewsnet.jsonl.gz")
@@ -54,13 +54,7 @@ def corpus_files(path=None):
 def _read(path):
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ClassifyError(f"{path}: line {n} is not valid JSON ({exc.msg})") from None
+            for n, record in records(fh, path):
                 missing = [k for k in _REQUIRED if not isinstance(record.get(k), str)]
                 if missing:
                     raise ClassifyError(f"{path}: line {n} lacks the string field(s) {', '.join(missing)}")

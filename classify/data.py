@@ -8,7 +8,6 @@ UTF-8 text, so a label can never silently drift onto other text.
 import csv
 import hashlib
 import io
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 
 from classify.corpus import load_corpus
 from classify.errors import ClassifyError
+from classify.jsonl import records
 from classify.normalise import normalise
 from classify.rules import LABELS
 
@@ -74,15 +74,8 @@ def _records(path):
     if not text.strip():
         raise ClassifyError(f"{path}: the file is empty")
     if str(path).endswith(".jsonl"):
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ClassifyError(f"{path}: line {n} is not valid JSON ({exc.msg})") from None
-                if not isinstance(record, dict):
-                    raise ClassifyError(f"{path}: line {n} is not a JSON object")
-                yield f"{path}: line {n}", record
+        for n, record in records(text.splitlines(), path):
+            yield f"{path}: line {n}", record
         return
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in ("doc_id", "start", "end", "labels") if c not in (reader.fieldnames or ())]

@@ -2,11 +2,11 @@
 
 import csv
 import io
-import json
 import sys
 
 from classify.data import read_text
 from classify.errors import ClassifyError
+from classify.jsonl import records
 from classify.segment import segment
 
 
@@ -15,18 +15,12 @@ def _article(text, source):
 
 
 def _jsonl(text, source):
-    records = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ClassifyError(f"{source}: line {n} is not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+    out = []
+    for n, record in records(text.splitlines(), source):
+        if not isinstance(record.get("text"), str):
             raise ClassifyError(f"{source}: line {n} has no string field 'text'")
-        records.append(record)
-    return records
+        out.append(record)
+    return out
 
 
 def _csv(text, source):

@@ -1,4 +1,4 @@
-"""fastText (optional extra ``classify[fasttext]``) as a scikit-learn classifier for the baselines.
+"""fastText (extra ``classify[experiments]``) as a scikit-learn classifier for the baselines.
 
 One-vs-all loss with character n-grams, so it answers the same question as the
 linear models; thresholds are tuned on its out-of-fold probabilities like theirs.
