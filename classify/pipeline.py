@@ -42,7 +42,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         p = self.alpha + np.asarray(binary[y == 1].sum(axis=0)).ravel()
         q = self.alpha + np.asarray(binary[y != 1].sum(axis=0)).ravel()
         self.ratio_ = np.log((p / p.sum()) / (q / q.sum()))
-        self.lr_ = LogisticRegression(C=self.C, max_iter=2000, solver="liblinear").fit(self._scale(X), y)
+        self.lr_ = LogisticRegression(C=self.C, max_iter=2000, solver="liblinear", random_state=0).fit(self._scale(X), y)
         self.classes_ = self.lr_.classes_
         return self
 
@@ -60,9 +60,11 @@ class NBSVM(ClassifierMixin, BaseEstimator):
 
 
 # Each classifier gives a probability per label: margins (SVM, ridge) are calibrated.
+# liblinear shuffles with random_state, so it is fixed: a model is a function of its data.
 CLASSIFIERS = {
-    "logreg": lambda: LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, solver="liblinear"),
-    "linearsvc": lambda: CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), cv=3),
+    "logreg": lambda: LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, solver="liblinear",
+                                         random_state=0),
+    "linearsvc": lambda: CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced", random_state=0), cv=3),
     "sgd": lambda: SGDClassifier(loss="modified_huber", alpha=1e-5, class_weight="balanced", random_state=0),
     "complementnb": lambda: ComplementNB(alpha=0.3),
     "nbsvm": lambda: NBSVM(),

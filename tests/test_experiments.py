@@ -99,3 +99,14 @@ def test_report_keeps_the_newest_run_per_point(tmp_path):
     write_results(path, tmp_path / "R.md")
     text = (tmp_path / "R.md").read_text(encoding="utf-8")
     assert "new" in text and "| old |" not in text and "boom" in text
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # mlflow's own SQLAlchemy usage, not ours
+def test_mlflow_logging_to_a_local_sqlite_store(setup):
+    mlflow = pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    uri = f"sqlite:///{setup['tmp'] / 'mlflow.db'}"
+    records = _run(setup, "mlflow", "--jobs", "1", "--mlflow", uri)
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=["classify"])
+    assert len(runs) == len(records) == 2
+    assert sorted(runs["metrics.test_macro_f1"]) == sorted(r["test"]["macro_f1"] for r in records)
