@@ -102,6 +102,29 @@ def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None):
     return proba, folds
 
 
+def choose_thresholds(Y, proba, mode="cv"):
+    """Per-label thresholds: F1-best on ``proba`` (``mode="cv"``) or one number for all."""
+    if mode == "cv":
+        return np.array([best_threshold(Y[:, j], proba[:, j]) for j in range(Y.shape[1])])
+    return np.full(Y.shape[1], float(mode))
+
+
+def fold_scores(Y, proba, folds, mode="cv"):
+    """Metrics of each fold's out-of-fold predictions, its thresholds chosen on the other folds.
+
+    So the reported cross-validation score never saw the labels it is scored on, not even
+    through the thresholds.
+    """
+    from classify.evaluate import metrics
+
+    scores = []
+    for k in np.unique(folds):
+        inside = folds == k
+        cuts = choose_thresholds(Y[~inside], proba[~inside], mode)
+        scores.append(metrics(Y[inside], (proba[inside] >= cuts).astype(int)))
+    return scores
+
+
 class Model:
     """A fitted pipeline with per-label thresholds.
 
@@ -176,7 +199,8 @@ def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None
     Returns
     -------
     Model
-        With ``meta["cv"]`` holding the out-of-fold metrics.
+        With ``meta["cv"]`` holding the cross-validated metrics (mean over folds; see
+        :func:`fold_scores`).
     """
     texts = list(texts)
     if not texts:
@@ -186,15 +210,13 @@ def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None
     if missing:
         raise ClassifyError(f"no training paragraph has the label(s) {', '.join(missing)}")
     pipeline = make_pipeline(classifier, params, memory=memory)
-    proba, _ = out_of_fold_proba(pipeline, texts, Y, groups, n_splits=n_splits, n_jobs=n_jobs)
-    if thresholds == "cv":
-        cuts = {label: best_threshold(Y[:, j], proba[:, j]) for j, label in enumerate(LABELS)}
-    else:
-        cuts = {label: float(thresholds) for label in LABELS}
-    predicted = (proba >= np.array([cuts[label] for label in LABELS])).astype(int)
-    cv = {"micro_f1": f1_score(Y, predicted, average="micro", zero_division=0),
-          "macro_f1": f1_score(Y, predicted, average="macro", zero_division=0),
-          "per_label_f1": dict(zip(LABELS, f1_score(Y, predicted, average=None, zero_division=0).tolist()))}
+    proba, folds = out_of_fold_proba(pipeline, texts, Y, groups, n_splits=n_splits, n_jobs=n_jobs)
+    cuts = dict(zip(LABELS, choose_thresholds(Y, proba, thresholds).tolist()))
+    scores = fold_scores(Y, proba, folds, thresholds)
+    cv = {"folds": len(scores), "micro_f1": float(np.mean([m["micro_f1"] for m in scores])),
+          "macro_f1": float(np.mean([m["macro_f1"] for m in scores])),
+          "macro_f1_std": float(np.std([m["macro_f1"] for m in scores])),
+          "per_label_f1": {label: float(np.mean([m["per_label"][label]["f1"] for m in scores])) for label in LABELS}}
     fitted = _quiet(pipeline.fit, texts, Y)
     fitted.set_params(memory=None)
     meta = {"classifier": classifier, "params": {k: v if not isinstance(v, tuple) else list(v)

@@ -30,7 +30,7 @@ from classify.corpus import corpus_files, file_sha256, load_corpus
 from classify.data import load_labels
 from classify.errors import ClassifyError
 from classify.evaluate import metrics
-from classify.model import _quiet, best_threshold, binarize
+from classify.model import _quiet, binarize, choose_thresholds, fold_scores
 from classify.pipeline import make_pipeline
 from classify.rules import LABELS
 from experiments import ledger
@@ -86,24 +86,8 @@ def _final(estimator, texts, Y, test_texts):
     return proba, fit_seconds, predict_seconds, size, peak / 2**20, fitted
 
 
-def _threshold_cuts(Y, proba, mode):
-    if mode == "cv":
-        return np.array([best_threshold(Y[:, j], proba[:, j]) for j in range(Y.shape[1])])
-    return np.full(Y.shape[1], float(mode))
-
-
 def _summary(values):
     return {"mean": float(np.mean(values)), "std": float(np.std(values))}
-
-
-def cv_scores(Y, oof, folds, mode):
-    """Per-fold scores; each fold's thresholds come from the other folds' out-of-fold rows."""
-    per_fold = []
-    for k in np.unique(folds):
-        inside = folds == k
-        cuts = _threshold_cuts(Y[~inside], oof[~inside], mode)
-        per_fold.append(metrics(Y[inside], (oof[inside] >= cuts).astype(int)))
-    return per_fold
 
 
 def _git():
@@ -188,9 +172,9 @@ def _seeded(classifier, params, seed):
 def _record(config, path, r, final, data, elapsed):
     proba, fit_s, predict_s, size, peak_mb, _ = final
     Y_test = binarize(data["test"].labels)
-    per_fold = [m for seed in r["seeds"] for m in cv_scores(r["Y"], *r["oof"][seed], r["mode"])]
+    per_fold = [m for seed in r["seeds"] for m in fold_scores(r["Y"], *r["oof"][seed], r["mode"])]
     oof = np.mean([r["oof"][s][0] for s in r["seeds"]], axis=0)
-    cuts = _threshold_cuts(r["Y"], oof, r["mode"])
+    cuts = choose_thresholds(r["Y"], oof, r["mode"])
     return {
         "status": "ok", "config": config["name"], "config_file": str(path), "point": r["point"],
         "train_size": r["size"], "classifier": r["classifier"], "params": _jsonable(r["params"]),
@@ -216,7 +200,7 @@ def _plots(config, r, final, data):
 
     proba, *_, fitted = final
     Y_test = binarize(data["test"].labels)
-    cuts = _threshold_cuts(r["Y"], np.mean([r["oof"][s][0] for s in r["seeds"]], axis=0), r["mode"])
+    cuts = choose_thresholds(r["Y"], np.mean([r["oof"][s][0] for s in r["seeds"]], axis=0), r["mode"])
     out = ROOT / "experiments" / "plots"
     out.mkdir(exist_ok=True)
     plot_confusion(Y_test, (proba >= cuts).astype(int), out / f"{config['name']}_confusion.png")
