@@ -27,7 +27,7 @@ demo: $(VENV)/.installed ## the main job: check the data, train, evaluate, repor
 test: $(VENV)/.installed ## run the whole test suite (slow tests included)
 	$(PY) -m pytest
 
-test-fast: $(VENV)/.installed ## run the tests that need neither the corpus nor training on it
+test-fast: $(VENV)/.installed ## run the tests not marked slow (no training on the real corpus)
 	$(PY) -m pytest -m 'not slow'
 
 check: $(VENV)/.installed ## validate data/labels.csv against the corpus, print counts

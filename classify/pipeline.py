@@ -74,7 +74,7 @@ CLASSIFIERS = {
 
 DEFAULT_PARAMS = {
     "features__char__analyzer": "char_wb",
-    "features__char__ngram_range": (2, 5),
+    "features__char__ngram_range": (3, 6),
     "features__char__sublinear_tf": True,
     "features__char__min_df": 2,
     "features__char__max_features": None,

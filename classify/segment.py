@@ -21,29 +21,31 @@ _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?؟]['\"»)]?(\s|$)")
 _DATE = re.compile(r"\b\d{1,4}\s?[/:.-]\s?\d{1,2}(\s?[/:.-]\s?\d{1,4})?\b")
 
-# Matched on normalised text (alef forms unified, teh marbuta -> heh), so each phrase is
-# written once. Strong phrases are furniture wherever they stand; weak ones only in a
-# short line, because an article may quote them ("شارك", "عاجل", "فيديو").
-_STRONG = (
-    "مقالات ذات صله", "اخبار ذات صله", "مواضيع ذات صله", "مواد ذات صله", "قصص ذات صله",
-    "اقرا ايضا", "اقرا المزيد", "اظهر المزيد", "شاهد ايضا", "الاكثر قراءه", "الاكثر مشاهده",
-    "الاكثر تعليقا", "الاكثر تداولا", "اترك تعليقا", "اضف تعليق", "اضف تعليقك", "لن يتم نشر",
-    "الحقول الالزاميه", "الحقول المطلوبه", "بريدك الالكتروني", "كلمه المرور", "تسجيل الدخول",
-    "تسجيل الخروج", "انشاء حساب", "نسيت كلمه", "النشره البريديه", "نشرتنا", "اشترك الان",
-    "جميع الحقوق محفوظه", "الحقوق محفوظه", "حقوق النشر", "حقوق الطبع", "copyright",
-    "all rights reserved", "ملفات تعريف الارتباط", "ملفات الكوكيز", "cookies", "سياسه الخصوصيه",
-    "شروط الاستخدام", "زر الذهاب الي الاعلى", "العوده الي الاعلى", "الذهاب الي الاعلى",
-    "شارك هذه الصفحه", "شارك هذا المقال", "شارك على", "تابعونا على", "تابعنا على", "تابعونا",
-    "اتصل بنا", "من نحن", "اعلن معنا", "خريطه الموقع", "ارسل لصديق", "ارسال لصديق",
-    "حجم الخط", "طباعه الخبر", "الخبر التالي", "الخبر السابق", "المقال التالي", "المقال السابق",
-    "تخطي شريط التصفح", "share tools", "media player", "watch now", "التعليقات", "جاري التحميل",
-    "جاري التسجيل", "اضغط هنا", "انقر هنا", "حمل تطبيق", "تطبيق الهاتف", "rss",
+# Matched after folding (alef forms unified, teh marbuta -> heh, lower case). Strong
+# phrases are furniture wherever they stand; weak ones only in a short line, because an
+# article may quote them ("شارك", "عاجل", "فيديو"). The first group also ends an article:
+# what follows it on a page is footer and sidebar. ("اقرأ أيضا" is not in that group:
+# sites put it between the paragraphs of an article.)
+_END_OF_ARTICLE = (
+    "مقالات ذات صلة", "اخبار ذات صلة", "مواضيع ذات صلة", "مواد ذات صلة", "قصص ذات صلة", "الاكثر قراءة",
+    "الاكثر مشاهدة", "اترك تعليقا", "اضف تعليق", "لن يتم نشر", "جميع الحقوق محفوظة", "copyright",
+    "all rights reserved", "share tools", "شارك هذا المقال", "الخبر التالي", "المقال التالي",
+)
+_STRONG = _END_OF_ARTICLE + (
+    "اقرا ايضا", "اقرا المزيد", "اظهر المزيد", "شاهد ايضا", "الاكثر تعليقا", "الاكثر تداولا", "اضف تعليقك",
+    "الحقول الالزامية", "الحقول المطلوبة", "بريدك", "كلمة المرور", "تسجيل الدخول", "تسجيل الخروج",
+    "انشاء حساب", "نسيت كلمة", "النشرة البريدية", "نشرتنا", "اشترك الان", "الحقوق محفوظة", "حقوق النشر",
+    "حقوق الطبع", "ملفات تعريف الارتباط", "ملفات الكوكيز", "cookies", "سياسة الخصوصية", "شروط الاستخدام",
+    "الذهاب الى الاعلى", "العودة الى الاعلى", "شارك هذه الصفحة", "شارك على", "تابعونا", "تابعنا على",
+    "اتصل بنا", "من نحن", "اعلن معنا", "خريطة الموقع", "ارسل لصديق", "ارسال لصديق", "حجم الخط",
+    "طباعة الخبر", "الخبر السابق", "المقال السابق", "تخطي شريط التصفح", "media player", "watch now",
+    "التعليقات", "جاري التحميل", "جاري التسجيل", "اضغط هنا", "انقر هنا", "حمل تطبيق", "تطبيق الهاتف", "rss",
     "click here", "most viewed", "لمزيد من المحتوى", "عمليات البحث الاكثر", "قم بالتسجيل", "هل تملك حساب",
-    "لا تتحمل اي مسؤوليه", "المخاطر والتكاليف", "اعاده نشر اي", "تحت طائله", "اخلاء المسؤوليه",
-    "فشل التاكد من البريد", "اكتب الكلمات", "لست نصف الي", "اللغه العربيه كلغه", "بريدك",
+    "لا تتحمل اي مسؤولية", "المخاطر والتكاليف", "اعادة نشر اي", "تحت طائلة", "اخلاء المسؤولية",
+    "فشل التاكد من البريد", "اكتب الكلمات", "لست نصف الي", "اللغة العربية كلغة",
 )
 # A teaser of another story: an ellipsis cuts one story off and an agency dateline starts the next.
-_TEASER = re.compile(r"(\. \. \.|\.\.\.|…)[^.]{0,60}\( ?(رويترز|ا ف ب|أ ف ب|د ب أ|الأناضول|سانا|رويترز|AFP|Reuters) ?\)")
+_TEASER = re.compile(r"(\. \. \.|\.\.\.|…)[^.]{0,60}\( ?(رويترز|ا ف ب|أ ف ب|د ب أ|الأناضول|سانا|AFP|Reuters) ?\)")
 _WEAK = (
     "الرئيسيه", "شارك", "فيسبوك", "تويتر", "واتساب", "يوتيوب", "انستغرام", "تلغرام", "facebook",
     "twitter", "whatsapp", "youtube", "google", "عاجل", "فيديو", "صور", "بحث", "طباعه", "الارشيف",
@@ -69,13 +71,7 @@ def _fold(text):
 _STRONG_FOLDED = tuple(_fold(p) for p in _STRONG)
 _WEAK_WORDS = frozenset(_fold(p) for p in _WEAK if " " not in p)
 _WEAK_PHRASES = tuple(_fold(p) for p in _WEAK if " " in p)
-
-# Lines that end an article: what follows them on a page is footer and sidebar.
-# ("اقرأ أيضا" is not here: sites put it between paragraphs of the article.)
-_END_OF_ARTICLE = tuple(_fold(p) for p in (
-    "مقالات ذات صلة", "اخبار ذات صلة", "مواضيع ذات صلة", "مواد ذات صلة", "قصص ذات صلة", "الاكثر قراءة",
-    "الاكثر مشاهدة", "اترك تعليقا", "اضف تعليق", "لن يتم نشر", "جميع الحقوق محفوظة", "copyright",
-    "all rights reserved", "share tools", "شارك هذا المقال", "الخبر التالي", "المقال التالي"))
+_END_FOLDED = tuple(_fold(p) for p in _END_OF_ARTICLE)
 
 
 def _prose_score(line):
@@ -146,7 +142,7 @@ def segment(text):
     for p in split_lines(text):
         if not is_furniture(p.text):
             kept.append(p)
-        elif len(kept) >= 2 and any(marker in _fold(p.text) for marker in _END_OF_ARTICLE):
+        elif len(kept) >= 2 and any(marker in _fold(p.text) for marker in _END_FOLDED):
             break  # the article is over: the rest is footer, sidebar and comments
     return kept
 

@@ -45,6 +45,7 @@ def plot_learning_curve(points, path):
     ax.set(xscale="log", xlabel="training paragraphs", ylabel="macro-F1", ylim=(0, 1),
            title="Learning curve of the default model")
     ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.minorticks_off()
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

