@@ -30,7 +30,7 @@ from classify.corpus import corpus_files, file_sha256, load_corpus
 from classify.data import load_labels
 from classify.errors import ClassifyError
 from classify.evaluate import metrics
-from classify.model import _quiet, binarize, choose_thresholds, fold_scores
+from classify.model import SKOPS_COMPRESSION, _quiet, binarize, choose_thresholds, fold_scores
 from classify.pipeline import make_pipeline
 from classify.rules import LABELS
 from experiments import ledger
@@ -86,7 +86,7 @@ def _final(estimator, texts, Y, test_texts):
     tracemalloc.stop()
     if hasattr(fitted, "model_bytes"):  # fastText: its own file format, and not picklable back to us
         return proba, fit_seconds, predict_seconds, fitted.model_bytes(), peak, None
-    return proba, fit_seconds, predict_seconds, len(sio.dumps(fitted)), peak, fitted
+    return proba, fit_seconds, predict_seconds, len(sio.dumps(fitted, **SKOPS_COMPRESSION)), peak, fitted
 
 
 def _summary(values):
