@@ -93,7 +93,7 @@ def _data_check(args):
 
 
 def _data_sample(args):
-    from classify.data import load_labels
+    from classify.data import atomic_write, load_labels
     from classify.model import load_model
     from classify.sample import sample
 
@@ -104,8 +104,6 @@ def _data_sample(args):
     picked = sample(corpus, args.n, args.strategy, labelled, model, corpora, args.seed)
     lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in picked.to_dict("records")]
     if args.output:
-        from classify.data import atomic_write
-
         atomic_write(args.output, lambda fh: fh.writelines(lines))
         print(f"wrote {len(lines)} paragraphs to {args.output}", file=sys.stderr)
     else:

@@ -227,17 +227,13 @@ def merge(batch_path, labels_path="data/labels.csv", corpus=None, source="manual
 
 
 def counts(table):
-    """Paragraph counts per label, split and corpus, with the share that has no label."""
-    rows = []
-    for (corpus, split), part in [(("all", "all"), table)] + list(table.groupby(["corpus", "split"])):
-        row = {"corpus": corpus, "split": split, "paragraphs": len(part)}
-        for label in LABELS:
-            row[label] = int(part.labels.map(lambda ls, label=label: label in ls).sum())
-        row["none"] = int((part.labels.map(len) == 0).sum())
-        rows.append(row)
-    for split in SPLITS:
-        part = table[table.split == split]
-        rows.append({"corpus": "all", "split": split, "paragraphs": len(part),
-                     **{label: int(part.labels.map(lambda ls, label=label: label in ls).sum()) for label in LABELS},
-                     "none": int((part.labels.map(len) == 0).sum())})
+    """Paragraph counts per label, per corpus and split and in total, with the unlabelled ones."""
+    def row(corpus, split, part):
+        return {"corpus": corpus, "split": split, "paragraphs": len(part),
+                **{label: int(part.labels.map(lambda ls, label=label: label in ls).sum()) for label in LABELS},
+                "none": int((part.labels.map(len) == 0).sum())}
+
+    rows = [row("all", "all", table)]
+    rows += [row(corpus, split, part) for (corpus, split), part in table.groupby(["corpus", "split"])]
+    rows += [row("all", split, table[table.split == split]) for split in SPLITS]
     return pd.DataFrame(rows)

@@ -59,7 +59,8 @@ def best_threshold(y_true, scores):
     return float(min((t for t, f in zip(THRESHOLD_GRID, f1s) if f == best), key=lambda t: abs(t - 0.5)))
 
 
-def _quiet(func, *args, **kwargs):
+def quietly(func, *args, **kwargs):
+    """Call ``func`` with the warnings that small folds raise by design silenced."""
     # A label absent from a fold's training part, or a slow solver, is expected on small data.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module="sklearn.multiclass")
@@ -96,7 +97,7 @@ def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None):
     texts = np.asarray(texts, dtype=object)
 
     def run(train, test):
-        fitted = _quiet(clone(pipeline).fit, list(texts[train]), Y[train])
+        fitted = quietly(clone(pipeline).fit, list(texts[train]), Y[train])
         return test, fitted.predict_proba(list(texts[test]))
 
     proba, folds = np.zeros(Y.shape, dtype=float), np.zeros(len(texts), dtype=int)
@@ -220,7 +221,7 @@ def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None
           "macro_f1": float(np.mean([m["macro_f1"] for m in scores])),
           "macro_f1_std": float(np.std([m["macro_f1"] for m in scores])),
           "per_label_f1": {label: float(np.mean([m["per_label"][label]["f1"] for m in scores])) for label in LABELS}}
-    fitted = _quiet(pipeline.fit, texts, Y)
+    fitted = quietly(pipeline.fit, texts, Y)
     fitted.set_params(memory=None)
     meta = {"classifier": classifier, "params": {k: v if not isinstance(v, tuple) else list(v)
                                                  for k, v in (params or {}).items()},

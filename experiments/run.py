@@ -30,7 +30,7 @@ from classify.corpus import corpus_files, file_sha256, load_corpus
 from classify.data import load_labels
 from classify.errors import ClassifyError
 from classify.evaluate import metrics
-from classify.model import SKOPS_COMPRESSION, _quiet, binarize, choose_thresholds, fold_scores
+from classify.model import SKOPS_COMPRESSION, binarize, choose_thresholds, fold_scores, quietly
 from classify.pipeline import make_pipeline
 from classify.rules import LABELS
 from experiments import ledger
@@ -63,7 +63,7 @@ def build(classifier, params, memory):
 
 
 def _fold(estimator, texts, Y, train, test):
-    fitted = _quiet(clone(estimator).fit, [texts[i] for i in train], Y[train])
+    fitted = quietly(clone(estimator).fit, [texts[i] for i in train], Y[train])
     return fitted.predict_proba([texts[i] for i in test])
 
 
@@ -75,13 +75,13 @@ def _final(estimator, texts, Y, test_texts):
     if "memory" in estimator.get_params():
         estimator = clone(estimator).set_params(memory=None)
     t0 = time.perf_counter()
-    fitted = _quiet(clone(estimator).fit, texts, Y)
+    fitted = quietly(clone(estimator).fit, texts, Y)
     fit_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     proba = fitted.predict_proba(test_texts)
     predict_seconds = time.perf_counter() - t0
     tracemalloc.start()
-    _quiet(clone(estimator).fit, texts, Y)
+    quietly(clone(estimator).fit, texts, Y)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     if hasattr(fitted, "model_bytes"):  # fastText: its own file format, and not picklable back to us

@@ -15,15 +15,21 @@ def test_valid_file_loads_with_text(labels_file, corpus, spans):
     assert set(table.split) == {"train", "test"}
 
 
-def _corrupt(labels_file, old, new, row=1):
-    lines = labels_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    assert old in lines[row]
-    lines[row] = lines[row].replace(old, new, 1)
-    labels_file.write_text("".join(lines), encoding="utf-8")
+def _edit_row(labels_file, edit, containing=""):
+    """Apply ``edit`` to the first data row containing ``containing``; return its row number."""
+    lines = labels_file.read_text(encoding="utf-8").splitlines()
+    n = next(i for i, line in enumerate(lines) if i > 0 and containing in line)
+    lines[n] = edit(lines[n])
+    labels_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return n + 1
 
 
-def _first_row(labels_file):
-    return labels_file.read_text(encoding="utf-8").splitlines()[1].split(",")
+def _set_field(field, value):
+    def edit(line):
+        fields = line.split(",")
+        fields[field] = value
+        return ",".join(fields)
+    return edit
 
 
 @pytest.mark.parametrize("field,value,message", [
@@ -36,14 +42,10 @@ def _first_row(labels_file):
     (1, "abc", "start must be a whole number"),
 ])
 def test_each_bad_field_names_the_row(labels_file, corpus, field, value, message):
-    row = _first_row(labels_file)
-    row[field] = value
-    lines = labels_file.read_text(encoding="utf-8").splitlines()
-    lines[1] = ",".join(row)
-    labels_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    row = _edit_row(labels_file, _set_field(field, value))
     with pytest.raises(ClassifyError, match=message) as err:
         load_labels(labels_file, corpus)
-    assert "row 2" in str(err.value)
+    assert f"row {row}:" in str(err.value)
 
 
 def test_duplicated_span(labels_file, corpus):
@@ -54,19 +56,13 @@ def test_duplicated_span(labels_file, corpus):
 
 
 def test_test_rows_must_be_manual(labels_file, corpus):
-    lines = labels_file.read_text(encoding="utf-8").splitlines()
-    n = next(i for i, line in enumerate(lines) if ",test," in line)
-    lines[n] = lines[n].replace(",manual,", ",model,")
-    labels_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_row(labels_file, lambda line: line.replace(",manual,", ",model,"), containing=",test,")
     with pytest.raises(ClassifyError, match="test rows must be source=manual"):
         load_labels(labels_file, corpus)
 
 
 def test_a_group_on_both_sides_is_refused(labels_file, corpus):
-    lines = labels_file.read_text(encoding="utf-8").splitlines()
-    n = next(i for i, line in enumerate(lines) if ",test," in line)
-    lines[n] = lines[n].replace(",test,", ",train,")
-    labels_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_row(labels_file, lambda line: line.replace(",test,", ",train,"), containing=",test,")
     with pytest.raises(ClassifyError, match="both train and test"):
         load_labels(labels_file, corpus)
 
