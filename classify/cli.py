@@ -75,8 +75,9 @@ def _predict(args):
         print(f"wrote {len(records)} records to {args.output}", file=sys.stderr)
     if args.show or (not args.output and sys.stdout.isatty()):
         for r in records:
-            where = f"{r['start']}-{r['end']} " if "start" in r else ""
-            print(f"{where}[{';'.join(r['labels']) or '-'}] {show(r['text'], sys.stdout)}")
+            prefix = f"{r['start']}-{r['end']} " if "start" in r else ""
+            prefix += f"[{';'.join(r['labels']) or '-'}] "
+            print(prefix + show(r["text"], sys.stdout, indent=len(prefix)))
     elif not args.output:
         sys.stdout.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 

@@ -1,10 +1,15 @@
 """Arabic in a terminal: shaped (joined letter forms) and in visual right-to-left order.
 
 Terminals lay text out left to right, letter by letter, so Arabic must be reshaped and
-reordered before printing. Files and pipes get plain logical-order UTF-8.
+reordered before printing. A long paragraph is wrapped to the terminal's width first
+and each line reordered on its own, or the terminal's own wrapping would put the
+lines of a right-to-left paragraph in the wrong order. Files and pipes get plain
+logical-order UTF-8.
 """
 
+import shutil
 import sys
+import textwrap
 
 
 def for_terminal(text):
@@ -15,7 +20,20 @@ def for_terminal(text):
     return get_display(arabic_reshaper.reshape(text))
 
 
-def show(text, stream=None):
-    """Format ``text`` for ``stream``: visual order for a terminal, unchanged otherwise."""
+def show(text, stream=None, indent=0):
+    """Format ``text`` for ``stream``: wrapped visual lines for a terminal, unchanged otherwise.
+
+    Parameters
+    ----------
+    text : str
+    stream : file, optional
+        Standard output by default.
+    indent : int
+        Columns already used on the first line (a prefix); later lines are indented as much.
+    """
     stream = stream or sys.stdout
-    return for_terminal(text) if getattr(stream, "isatty", lambda: False)() else text
+    if not getattr(stream, "isatty", lambda: False)():
+        return text
+    width = max(shutil.get_terminal_size().columns - indent, 20)
+    lines = textwrap.wrap(text, width) or [""]
+    return ("\n" + " " * indent).join(for_terminal(line) for line in lines)
