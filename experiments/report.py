@@ -47,7 +47,7 @@ def _row(record, best):
 
 
 HEADER = ("| config | classifier | grid point | CV macro-F1 | test macro-F1 | test micro-F1 | "
-          + " | ".join(LABELS) + " | fit s | run |\n|" + "---|" * (9 + len(LABELS)))
+          + " | ".join(LABELS) + " | fit s | run |\n|" + "---|" * (8 + len(LABELS)))
 
 
 def write_results(path=ledger.LEDGER, out=ROOT / "RESULTS.md"):

@@ -99,7 +99,9 @@ def _git():
             return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
-    return git("rev-parse", "HEAD") or None, bool(git("status", "--porcelain", "--untracked-files=no"))
+    # The runner's own outputs change during a run; only code, configs and data make a tree dirty.
+    outputs = [f":(exclude)experiments/{name}" for name in ("runs.jsonl", "RESULTS.md", "plots")]
+    return git("rev-parse", "HEAD") or None, bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", *outputs))
 
 
 def _versions():

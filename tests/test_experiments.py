@@ -99,6 +99,10 @@ def test_report_keeps_the_newest_run_per_point(tmp_path):
     write_results(path, tmp_path / "R.md")
     text = (tmp_path / "R.md").read_text(encoding="utf-8")
     assert "new" in text and "| old |" not in text and "boom" in text
+    # Markdown renders a table only when the delimiter row has as many cells as the header.
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("| config"))
+    assert lines[at].count("|") == lines[at + 1].count("|")
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # mlflow's own SQLAlchemy usage, not ours
