@@ -159,11 +159,13 @@ def run_config(path, args, data):
     finals = Parallel(n_jobs=args.jobs, return_as="generator")(
         delayed(_final)(build(r["classifier"], _seeded(r["classifier"], r["params"], r["seeds"][0]), memory),
                         r["texts"], r["Y"], test.text.tolist()) for r in runs)
-    records = []
+    records, Y_test = [], binarize(test.labels)
     for r, final in zip(runs, _progress(finals, len(runs), Path(path).stem + " fits")):
-        records.append(_record(config, path, r, final, data, time.time() - started))
+        # The thresholds of the whole training split: from the seeds' mean out-of-fold probabilities.
+        cuts = choose_thresholds(r["Y"], np.mean([r["oof"][s][0] for s in r["seeds"]], axis=0), r["mode"])
+        records.append(_record(config, path, r, final, Y_test, cuts, time.time() - started))
         if args.plots and config.get("plots"):
-            _plots(config, r, final, data)
+            _plots(config["name"], final, Y_test, cuts)
     return records
 
 
@@ -174,12 +176,9 @@ def _seeded(classifier, params, seed):
     return params
 
 
-def _record(config, path, r, final, data, elapsed):
+def _record(config, path, r, final, Y_test, cuts, elapsed):
     proba, fit_s, predict_s, size, peak_mb, _ = final
-    Y_test = binarize(data["test"].labels)
     per_fold = [m for seed in r["seeds"] for m in fold_scores(r["Y"], *r["oof"][seed], r["mode"])]
-    oof = np.mean([r["oof"][s][0] for s in r["seeds"]], axis=0)
-    cuts = choose_thresholds(r["Y"], oof, r["mode"])
     return {
         "status": "ok", "config": config["name"], "config_file": str(path), "point": r["point"],
         "train_size": r["size"], "classifier": r["classifier"], "params": _jsonable(r["params"]),
@@ -198,19 +197,17 @@ def _jsonable(params):
                 else repr(v)) for k, v in params.items()}
 
 
-def _plots(config, r, final, data):
+def _plots(name, final, Y_test, cuts):
     from classify.evaluate import plot_confusion, plot_pr_curves
 
     from experiments.plots import plot_top_ngrams
 
     proba, *_, fitted = final
-    Y_test = binarize(data["test"].labels)
-    cuts = choose_thresholds(r["Y"], np.mean([r["oof"][s][0] for s in r["seeds"]], axis=0), r["mode"])
     out = ROOT / "experiments" / "plots"
     out.mkdir(exist_ok=True)
-    plot_confusion(Y_test, (proba >= cuts).astype(int), out / f"{config['name']}_confusion.png")
-    plot_pr_curves(Y_test, proba, dict(zip(LABELS, cuts)), out / f"{config['name']}_pr_curves.png")
-    plot_top_ngrams(fitted, out / f"{config['name']}_top_ngrams.png")
+    plot_confusion(Y_test, (proba >= cuts).astype(int), out / f"{name}_confusion.png")
+    plot_pr_curves(Y_test, proba, dict(zip(LABELS, cuts)), out / f"{name}_pr_curves.png")
+    plot_top_ngrams(fitted, out / f"{name}_top_ngrams.png")
 
 
 def load_data(corpus=None, labels=ROOT / "data" / "labels.csv"):
