@@ -1,0 +1,1 @@
+"""Feature blocks of the model's ``FeatureUnion``: one module per block."""
