@@ -17,6 +17,10 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from classify.errors import ClassifyError
+from classify.features.clusters import ClusterWords
+from classify.features.sentences import SentenceMaxTfidf
+from classify.features.stems import StemWords
+from classify.features.structure import StructureFeatures
 from classify.normalise import ArabicNormaliser
 from classify.rules import CueFeatures, KeywordRules
 
@@ -72,6 +76,16 @@ CLASSIFIERS = {
     "prior": lambda: DummyClassifier(strategy="prior"),
 }
 
+# The optional blocks of the feature union, each off ("drop") unless a parameter names it.
+BLOCKS = {
+    "word": lambda: TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+    "cues": CueFeatures,
+    "structure": StructureFeatures,
+    "sentences": SentenceMaxTfidf,
+    "stems": StemWords,
+    "clusters": ClusterWords,
+}
+
 DEFAULT_PARAMS = {
     "features__char__analyzer": "char_wb",
     "features__char__ngram_range": (3, 6),
@@ -116,13 +130,12 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
     params = {k: _from_toml(v, k) for k, v in (params or {}).items()}
     # A step replaced outright (e.g. features__char="drop") takes none of the defaults meant for it.
     params = {**{k: v for k, v in DEFAULT_PARAMS.items() if k.rsplit("__", 1)[0] not in params}, **params}
-    # Optional blocks are named in a config by a string, since TOML cannot hold an estimator.
-    if params.get("features__word") == "word":
-        params["features__word"] = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    if params.get("features__cues") == "cues":
-        params["features__cues"] = CueFeatures()
-    features = FeatureUnion([("char", TfidfVectorizer(lowercase=False, dtype=np.float32)), ("word", "drop"),
-                             ("cues", "drop")])
+    # Optional blocks are named in a config by their slot's name, since TOML cannot hold an estimator.
+    for name, block in BLOCKS.items():
+        if params.get(f"features__{name}") == name:
+            params[f"features__{name}"] = block()
+    features = FeatureUnion([("char", TfidfVectorizer(lowercase=False, dtype=np.float32))] +
+                            [(name, "drop") for name in BLOCKS])
     pipeline = Pipeline([
         ("normalise", ArabicNormaliser()),
         ("features", features),
