@@ -35,6 +35,8 @@ META_FILE = "model.json"
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
 # Types beyond skops' defaults that a classify model may contain; anything else is refused.
 TRUSTED_TYPES = (
+    "classify.features.char.CharTfidf",
+    "classify.features.cues.CueFeatures",
     "classify.normalise.ArabicNormaliser",
     "classify.pipeline.NBSVM",
     "classify.rules.CueFeatures",

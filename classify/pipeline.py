@@ -17,8 +17,10 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from classify.errors import ClassifyError
+from classify.features.char import CharTfidf
+from classify.features.cues import CueFeatures
 from classify.normalise import ArabicNormaliser
-from classify.rules import CueFeatures, KeywordRules
+from classify.rules import KeywordRules
 
 
 class NBSVM(ClassifierMixin, BaseEstimator):
@@ -101,7 +103,10 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
         ``step__param`` settings applied over :data:`DEFAULT_PARAMS`; for example
         ``{"features__word": "word"}`` adds word uni- and bigrams to the character n-grams,
         ``{"features__cues": "cues"}`` the codebook's cue-word indicators,
-        ``{"normalise__alef": False}`` switches a normalisation step off.
+        ``{"normalise__alef": False}`` switches a normalisation step off,
+        ``{"features__char": "reference"}`` computes the character block with
+        scikit-learn's ``TfidfVectorizer`` instead of :class:`~classify.features.char.CharTfidf`
+        (the same matrix, slower; the defaults still apply).
     memory : str or joblib.Memory, optional
         Caches the fitted normaliser and vectoriser across a grid.
 
@@ -114,6 +119,9 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
     if classifier not in CLASSIFIERS:
         raise ClassifyError(f"unknown classifier {classifier!r} (expected one of {', '.join(CLASSIFIERS)}, rules)")
     params = {k: _from_toml(v, k) for k, v in (params or {}).items()}
+    reference = params.get("features__char") == "reference"
+    if reference:
+        del params["features__char"]
     # A step replaced outright (e.g. features__char="drop") takes none of the defaults meant for it.
     params = {**{k: v for k, v in DEFAULT_PARAMS.items() if k.rsplit("__", 1)[0] not in params}, **params}
     # Optional blocks are named in a config by a string, since TOML cannot hold an estimator.
@@ -121,8 +129,8 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
         params["features__word"] = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
     if params.get("features__cues") == "cues":
         params["features__cues"] = CueFeatures()
-    features = FeatureUnion([("char", TfidfVectorizer(lowercase=False, dtype=np.float32)), ("word", "drop"),
-                             ("cues", "drop")])
+    char = TfidfVectorizer(lowercase=False, dtype=np.float32) if reference else CharTfidf()
+    features = FeatureUnion([("char", char), ("word", "drop"), ("cues", "drop")])
     pipeline = Pipeline([
         ("normalise", ArabicNormaliser()),
         ("features", features),
