@@ -137,8 +137,15 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
         ("clf", OneVsRestClassifier(CLASSIFIERS[classifier]())),
     ], memory=memory)
     try:
-        return pipeline.set_params(**params)
+        pipeline.set_params(**params)
     except ValueError as exc:
         raise ClassifyError(f"bad pipeline parameter: {exc}") from None
+    cues = features.get_params()["cues"]
+    # Text from the default normaliser is normalised already: normalising it again for the
+    # cues would change nothing (normalisation is idempotent) and take as long again.
+    if (isinstance(cues, CueFeatures) and "features__cues__renormalise" not in params
+            and pipeline.named_steps["normalise"].get_params() == ArabicNormaliser().get_params()):
+        cues.set_params(renormalise=False)
+    return pipeline
 
 

@@ -77,6 +77,17 @@ def test_char_block_processes_long_input_in_batches(monkeypatch):
     np.testing.assert_allclose(fast.transform(texts).toarray(), reference.transform(texts).toarray(), rtol=1e-6)
 
 
+def test_pipeline_renormalises_for_the_cues_only_after_a_non_default_normaliser():
+    from classify.pipeline import make_pipeline
+
+    def renormalise(params):
+        return make_pipeline(params=params).named_steps["features"].get_params()["cues"].renormalise
+
+    assert renormalise({}) is False
+    assert renormalise({"normalise__alef": False}) is True
+    assert renormalise({"features__cues__renormalise": True}) is True
+
+
 def test_char_block_refuses_what_it_cannot_do():
     with pytest.raises(ValueError, match="analyzer"):
         CharTfidf(analyzer="word").fit(FIXTURE)
@@ -152,6 +163,8 @@ def test_cue_block_and_rules_agree_with_cue_labels():
     expected = np.array([[2.0 * (label in _reference_cue_labels(t)) for label in LABELS] for t in _CUE_TEXTS])
     np.testing.assert_array_equal(matrix, expected)
     assert matrix.dtype == np.float32
+    folded = [normalise(t) for t in _CUE_TEXTS]
+    np.testing.assert_array_equal(CueFeatures(weight=2.0, renormalise=False).transform(folded).toarray(), expected)
     rules = KeywordRules().fit(_CUE_TEXTS)
     np.testing.assert_array_equal(rules.predict(_CUE_TEXTS), (expected > 0).astype(int))
     assert CueFeatures().transform([]).shape == (0, len(LABELS))
@@ -178,7 +191,10 @@ def test_default_model_predicts_the_same_with_the_fast_and_the_reference_blocks(
     assert [cue_labels(t) for t in table.text] == [_reference_cue_labels(t) for t in table.text]
     Y = binarize(train.labels)
     fast = quietly(make_pipeline().fit, train.text.tolist(), Y)
-    reference = quietly(make_pipeline(params={"features__char": "reference"}).fit, train.text.tolist(), Y)
+    # The reference computes the char block with scikit-learn and normalises again for the cues, as before.
+    reference = make_pipeline(params={"features__char": "reference", "features__cues__renormalise": True})
+    assert fast.named_steps["features"].get_params()["cues"].renormalise is False
+    reference = quietly(reference.fit, train.text.tolist(), Y)
     assert type(reference.named_steps["features"].transformer_list[0][1]) is TfidfVectorizer
     folded = fast.named_steps["normalise"].transform(test.text.tolist())
     np.testing.assert_allclose(fast.named_steps["features"].transform(folded).toarray(),
