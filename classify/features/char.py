@@ -141,13 +141,10 @@ class CharTfidf(TransformerMixin, BaseEstimator):
     def _transform_batch(self, docs):
         n_features = len(self.keys_)
         doc_ids, cols = self._grams(*self._layout(docs), lookup=self._lookup)
-        # The grams come in document order, so the row pointer is a cumulative count.
-        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(doc_ids, minlength=len(docs)), out=indptr[1:])
         float_dtype = np.float64 if np.dtype(self.dtype) not in (np.float32, np.float64) else self.dtype
-        X = sp.csr_matrix((np.ones(len(cols), dtype=float_dtype), cols.astype(np.int32), indptr),
-                          shape=(len(docs), n_features))
-        X.sum_duplicates()
+        # COO -> CSR sums the repeated (document, column) pairs into counts.
+        X = sp.coo_matrix((np.ones(len(cols), dtype=float_dtype), (doc_ids, cols)),
+                          shape=(len(docs), n_features)).tocsr()
         if self.sublinear_tf:
             np.log(X.data, out=X.data)
             X.data += 1.0
@@ -232,35 +229,38 @@ class CharTfidf(TransformerMixin, BaseEstimator):
         """(document, value) of every n-gram of the batch whose characters are all in the alphabet.
 
         The value is the n-gram's key, or ``lookup(keys)`` (a column, -1 for none) when
-        given; grams with value -1 are dropped. Grams come in document order.
+        given; grams with value -1 are dropped. The order is not the documents'.
         """
         min_n, max_n = self.ngram_range
         table = self._rank_table()
         ranks = table[np.minimum(codes, len(table) - 1)].astype(np.uint64)
         ranks[codes >= len(table)] = 0
-        # unknown_before[p] = number of out-of-alphabet characters in codes[:p].
-        unknown_before = np.concatenate([[0], np.cumsum(ranks == 0)])
-        base = np.uint64(len(self.alphabet_) + 1)
         n_pos = len(codes)
         positions = np.arange(n_pos, dtype=np.int64)
-        # One row per position, one column per n: flattening row-major keeps position order.
-        # A short segment's one gram (n < min_n) goes in column 0, which is free there.
-        none = 0 if lookup is None else -1
-        values = np.full((n_pos, max_n - min_n + 1), none, dtype=np.uint64 if lookup is None else np.int64)
+        # A gram of length n starts at p when the segment and the run of in-alphabet
+        # characters both last n more characters.
+        room = seg_end - positions
+        unknown_at = np.where(ranks == 0, positions, n_pos)
+        clean = np.minimum.accumulate(unknown_at[::-1])[::-1] - positions
+        limit = np.minimum(room, clean)
+        # scikit-learn counts a segment shorter than min_n once, whole.
+        short_at = np.flatnonzero(short & (clean >= room))
+        base = np.uint64(len(self.alphabet_) + 1)
         key = np.zeros(n_pos, dtype=np.uint64)
+        docs, values = [], []
         for n in range(1, min(max_n, n_pos) + 1):
             m = n_pos - n + 1
             key = key[:m] + ranks[n - 1:] * base ** np.uint64(max_n - n)
-            if n < min_n:
-                ok = short[:m] & (positions[:m] + n == seg_end[:m])
-            else:
-                ok = positions[:m] + n <= seg_end[:m]
-            ok &= unknown_before[n:] == unknown_before[:m]
-            at = np.flatnonzero(ok)
-            values[at, max(n - min_n, 0)] = key[at] if lookup is None else lookup(key[at])
-        flat = values.ravel()
-        kept = np.flatnonzero(flat != none)
-        return doc_of[kept // values.shape[1]], flat[kept]
+            at = short_at[room[short_at] == n] if n < min_n else np.flatnonzero(limit[:m] >= n)
+            found = key[at]
+            if lookup is not None:
+                found = lookup(found)
+                at, found = at[found >= 0], found[found >= 0]
+            docs.append(doc_of[at])
+            values.append(found)
+        if not values:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64 if lookup is None else np.int64)
+        return np.concatenate(docs), np.concatenate(values)
 
     def _hash_table(self):
         """Open-addressing table (keys, columns) of the vocabulary, built on first use, never saved."""
