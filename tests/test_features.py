@@ -203,3 +203,20 @@ def test_default_model_predicts_the_same_with_the_fast_and_the_reference_blocks(
     np.testing.assert_allclose(p_fast, p_ref, atol=1e-5)
     grid = np.round(np.arange(0.05, 0.96, 0.025), 3)
     assert all(((p_fast >= t) == (p_ref >= t)).all() for t in grid)
+
+
+def test_blocks_round_trip_through_skops_with_arrays_and_no_caches():
+    import skops.io as sio
+
+    from classify.model import TRUSTED_TYPES
+
+    fast = CharTfidf(min_df=1).fit(FIXTURE)
+    expected = fast.transform(FIXTURE).toarray()  # builds the lookup tables, which are not saved
+    loaded = sio.loads(sio.dumps(fast), trusted=list(TRUSTED_TYPES))
+    assert not {"_table", "_slots"} & set(vars(loaded))
+    assert isinstance(loaded.keys_, np.ndarray) and loaded.keys_.dtype == np.uint64
+    np.testing.assert_array_equal(loaded.transform(FIXTURE).toarray(), expected)
+    # A cue block saved before ``renormalise`` existed keeps normalising again.
+    old = CueFeatures()
+    del old.renormalise
+    assert sio.loads(sio.dumps(old), trusted=list(TRUSTED_TYPES)).renormalise is True

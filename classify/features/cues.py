@@ -124,3 +124,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return np.array([f"cue_{label}" for label in LABELS], dtype=object)
+
+    def __setstate__(self, state):
+        # Models saved before ``renormalise`` existed always normalised again.
+        super().__setstate__({"renormalise": True, **state})
