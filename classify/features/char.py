@@ -285,16 +285,21 @@ class CharTfidf(TransformerMixin, BaseEstimator):
     def _lookup(self, keys):
         """The column of each key, -1 for a key outside the vocabulary."""
         bits, slot_keys, slot_cols = self._hash_table()
-        cols = np.full(len(keys), -1, dtype=np.int64)
-        todo = np.arange(len(keys))
+        mask = (1 << bits) - 1
+        # Most keys are settled at their home slot: that round runs on whole arrays.
         slot = _slot(keys, bits)
+        found = slot_keys[slot]
+        cols = np.where(found == keys, slot_cols[slot], -1)
+        # Probe on past occupied slots holding another key; an empty slot ends the search.
+        todo = np.flatnonzero((cols < 0) & (found != 0))
+        slot = slot[todo]
         while len(todo):
+            slot = (slot + 1) & mask
             found = slot_keys[slot]
             hit = found == keys[todo]
             cols[todo[hit]] = slot_cols[slot[hit]]
-            # Probe on past occupied slots holding another key; an empty slot ends the search.
             go_on = ~hit & (found != 0)
-            todo, slot = todo[go_on], (slot[go_on] + 1) & ((1 << bits) - 1)
+            todo, slot = todo[go_on], slot[go_on]
         return cols
 
     def __getstate__(self):
