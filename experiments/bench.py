@@ -26,6 +26,7 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)
+STREAM_SIZES = (10_000, 100_000)
 RUNS = 3
 # The fastText baseline's configuration (experiments/configs/fasttext.toml), seed 0.
 FASTTEXT_PARAMS = {"minn": 2, "maxn": 5, "epoch": 25, "seed": 0}
@@ -74,6 +75,31 @@ def _peak_rss_kb():
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _stream_worker(model_path, source, out):
+    """``classify predict`` over a .jsonl.gz file, in this process; print its rate and peak RSS."""
+    from classify.cli import main
+
+    t0 = time.perf_counter()
+    status = main(["predict", "--model", model_path, source, "-o", out])
+    print(json.dumps({"status": status, "seconds": time.perf_counter() - t0, "rss_peak_kb": _peak_rss_kb()}))
+
+
+def _stream(model_path, pool, n, work):
+    """One streamed ``classify predict`` of ``n`` paragraphs (as JSONL records, gzipped), in a fresh process."""
+    import gzip
+
+    source, out = work / f"stream{n}.jsonl.gz", work / f"stream{n}.out.jsonl"
+    with gzip.open(source, "wt", encoding="utf-8", compresslevel=1) as fh:
+        for i, text in enumerate(_repeat(pool, n)):
+            fh.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
+    cmd = [sys.executable, "-m", "experiments.bench", "--stream-worker", str(model_path), str(source), str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    source.unlink()
+    out.unlink(missing_ok=True)
+    return result
 
 
 def _run(system, model_path, pool_path, n):
@@ -259,6 +285,12 @@ def _report(results, facts, steps, args):
         lines.append(f"| {n:,} | {n / ours:,.0f} | {mb / ours:.2f} | {n / theirs:,.0f} | {mb / theirs:.2f} | "
                      f"**{theirs / ours:.2f}x** | {rss['classify']:.0f} MB (+{grew['classify']:.0f}) | "
                      f"{rss['fasttext']:.0f} MB (+{grew['fasttext']:.0f}) |")
+    if facts["stream"]:
+        lines += ["", "**Streaming** (`classify predict records.jsonl.gz -o out.jsonl`, JSON reading and writing and "
+                  "the model load included; one run each): memory does not grow with the input.", "",
+                  "| paragraphs | par/s | peak RSS |", "|---:|---:|---:|"]
+        lines += [f"| {n:,} | {n / r['seconds']:,.0f} | {r['rss_peak_kb'] / 1024:.0f} MB |"
+                  for n, r in facts["stream"].items()]
     lines += [
         "",
         "| | classify | fastText |",
@@ -285,13 +317,18 @@ def main(argv=None):
     """Train both systems, time them, write the report; ``--worker`` is one timed run."""
     parser = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__)
     parser.add_argument("--worker", nargs=4, metavar=("SYSTEM", "MODEL", "POOL", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--stream-worker", nargs=3, metavar=("MODEL", "SOURCE", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--stream-sizes", type=int, nargs="*", default=list(STREAM_SIZES),
+                        help="paragraphs streamed through 'classify predict' to show flat memory (1000000 takes minutes)")
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--out", default="reports/bench.md")
     args = parser.parse_args(argv)
     if args.worker:
         system, model_path, pool_path, n = args.worker
         return _worker(system, model_path, pool_path, int(n))
+    if args.stream_worker:
+        return _stream_worker(*args.stream_worker)
 
     from classify import load_model
     from classify.data import load_labels
@@ -328,6 +365,12 @@ def main(argv=None):
                 print(f"{n:>8,} {system:<9} run {run + 1}: {n / r['seconds']:8,.0f} par/s, "
                       f"peak RSS {r['rss_peak_kb'] / 1024:.0f} MB", file=sys.stderr)
     facts["load"] = {k: statistics.median(r["load"] for n in results for r in results[n][k]) for k in paths}
+    facts["stream"] = {}
+    for n in args.stream_sizes:
+        facts["stream"][n] = _stream(ours, pool, n, work)
+        r = facts["stream"][n]
+        print(f"{n:>8,} streamed: {n / r['seconds']:8,.0f} par/s, peak RSS {r['rss_peak_kb'] / 1024:.0f} MB",
+              file=sys.stderr)
     facts["steps_n"] = min(10_000, max(args.sizes))
     steps = _steps(load_model(ours), _repeat(pool, facts["steps_n"]))
     report = _report(results, facts, steps, args)
