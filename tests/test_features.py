@@ -88,6 +88,17 @@ def test_pipeline_renormalises_for_the_cues_only_after_a_non_default_normaliser(
     assert renormalise({"features__cues__renormalise": True}) is True
 
 
+@pytest.mark.parametrize("texts", [[], [""], ["", " \t "], ["😀😀", "zzz"]], ids=repr)
+def test_char_block_gives_empty_rows_for_text_without_known_ngrams(texts):
+    reference, fast = _pair(min_df=1)
+    reference.fit(FIXTURE)
+    fast.fit(FIXTURE)
+    got = fast.transform(texts)
+    assert got.shape == (len(texts), len(fast.keys_)) and got.nnz == 0
+    if texts:  # scikit-learn's refuses an empty list
+        np.testing.assert_array_equal(got.toarray(), reference.transform(texts).toarray())
+
+
 def test_char_block_refuses_what_it_cannot_do():
     with pytest.raises(ValueError, match="analyzer"):
         CharTfidf(analyzer="word").fit(FIXTURE)

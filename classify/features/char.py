@@ -153,7 +153,7 @@ class CharTfidf(TransformerMixin, BaseEstimator):
             X.data += 1.0
         if self.use_idf:
             X.data *= self.idf_[X.indices]
-        if self.norm is not None:
+        if self.norm is not None and X.shape[0]:  # normalize refuses zero rows
             X = normalize(X, norm=self.norm, copy=False)
         return X if X.dtype == self.dtype else X.astype(self.dtype)
 
