@@ -17,6 +17,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -336,43 +337,46 @@ def main(argv=None):
     table = load_labels()
     pool = table.text.tolist()
     work = Path(tempfile.mkdtemp(prefix="classify-bench-"))
-    pool_path = work / "pool.json"
-    pool_path.write_text(json.dumps(pool, ensure_ascii=False), encoding="utf-8")
-    ours, theirs = work / "model", work / "fasttext.bin"
-    print("training classify (with CV) and fastText ...", file=sys.stderr)
-    ft_seconds, batch_ok = _train_fasttext(table, theirs)
-    train = {"classify": round(_train_classify(table, ours), 1), "fasttext": round(ft_seconds, 1)}
-    paths = {"classify": ours, "fasttext": theirs}
-    facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": _commit(),
-             "machine": _machine(), "train": train, "n_train": int((table.split == "train").sum()),
-             "pool": len(pool), "mean_chars": sum(map(len, pool)) / len(pool),
-             "fasttext": ", ".join(f"{k} {v}" for k, v in FASTTEXT_PARAMS.items()) + ", one-vs-all loss, 1 thread",
-             "batch_ok": batch_ok, "fasttext_version": _version("fasttext-wheel", "fasttext"),
-             "size": {"classify": _folder_bytes(ours), "fasttext": theirs.stat().st_size},
-             "mb": {n: sum(len(t.encode("utf-8")) for t in _repeat(pool, n)) / 1e6 for n in args.sizes}}
-    cold = {k: [] for k in paths}
-    for _ in range(args.runs):
-        for system, path in paths.items():
-            cold[system].append(_cold_load(system, path))
-    facts["cold"] = {k: statistics.median(v) for k, v in cold.items()}
-    results = {}
-    for n in args.sizes:
-        results[n] = {k: [] for k in paths}
-        for run in range(args.runs):
-            for system, path in paths.items():  # A-B-A-B
-                results[n][system].append(_run(system, path, pool_path, n))
-                r = results[n][system][-1]
-                print(f"{n:>8,} {system:<9} run {run + 1}: {n / r['seconds']:8,.0f} par/s, "
-                      f"peak RSS {r['rss_peak_kb'] / 1024:.0f} MB", file=sys.stderr)
-    facts["load"] = {k: statistics.median(r["load"] for n in results for r in results[n][k]) for k in paths}
-    facts["stream"] = {}
-    for n in args.stream_sizes:
-        facts["stream"][n] = _stream(ours, pool, n, work)
-        r = facts["stream"][n]
-        print(f"{n:>8,} streamed: {n / r['seconds']:8,.0f} par/s, peak RSS {r['rss_peak_kb'] / 1024:.0f} MB",
-              file=sys.stderr)
-    facts["steps_n"] = min(10_000, max(args.sizes))
-    steps = _steps(load_model(ours), _repeat(pool, facts["steps_n"]))
+    try:
+        pool_path = work / "pool.json"
+        pool_path.write_text(json.dumps(pool, ensure_ascii=False), encoding="utf-8")
+        ours, theirs = work / "model", work / "fasttext.bin"
+        print("training classify (with CV) and fastText ...", file=sys.stderr)
+        ft_seconds, batch_ok = _train_fasttext(table, theirs)
+        train = {"classify": round(_train_classify(table, ours), 1), "fasttext": round(ft_seconds, 1)}
+        paths = {"classify": ours, "fasttext": theirs}
+        facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": _commit(),
+                 "machine": _machine(), "train": train, "n_train": int((table.split == "train").sum()),
+                 "pool": len(pool), "mean_chars": sum(map(len, pool)) / len(pool),
+                 "fasttext": ", ".join(f"{k} {v}" for k, v in FASTTEXT_PARAMS.items()) + ", one-vs-all loss, 1 thread",
+                 "batch_ok": batch_ok, "fasttext_version": _version("fasttext-wheel", "fasttext"),
+                 "size": {"classify": _folder_bytes(ours), "fasttext": theirs.stat().st_size},
+                 "mb": {n: sum(len(t.encode("utf-8")) for t in _repeat(pool, n)) / 1e6 for n in args.sizes}}
+        cold = {k: [] for k in paths}
+        for _ in range(args.runs):
+            for system, path in paths.items():
+                cold[system].append(_cold_load(system, path))
+        facts["cold"] = {k: statistics.median(v) for k, v in cold.items()}
+        results = {}
+        for n in args.sizes:
+            results[n] = {k: [] for k in paths}
+            for run in range(args.runs):
+                for system, path in paths.items():  # A-B-A-B
+                    results[n][system].append(_run(system, path, pool_path, n))
+                    r = results[n][system][-1]
+                    print(f"{n:>8,} {system:<9} run {run + 1}: {n / r['seconds']:8,.0f} par/s, "
+                          f"peak RSS {r['rss_peak_kb'] / 1024:.0f} MB", file=sys.stderr)
+        facts["load"] = {k: statistics.median(r["load"] for n in results for r in results[n][k]) for k in paths}
+        facts["stream"] = {}
+        for n in args.stream_sizes:
+            facts["stream"][n] = _stream(ours, pool, n, work)
+            r = facts["stream"][n]
+            print(f"{n:>8,} streamed: {n / r['seconds']:8,.0f} par/s, peak RSS {r['rss_peak_kb'] / 1024:.0f} MB",
+                  file=sys.stderr)
+        facts["steps_n"] = min(10_000, max(args.sizes))
+        steps = _steps(load_model(ours), _repeat(pool, facts["steps_n"]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the fastText model alone is 400 MB
     report = _report(results, facts, steps, args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(report, encoding="utf-8")
