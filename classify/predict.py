@@ -32,7 +32,8 @@ def _lines(raw, source):
             try:
                 yield line.decode("utf-8-sig" if n == 1 else "utf-8")
             except UnicodeDecodeError as exc:
-                raise ClassifyError(f"{source}: not UTF-8 (undecodable byte at offset {exc.start} of line {n})") from None
+                raise ClassifyError(f"{source}: not UTF-8 (undecodable byte at offset {exc.start} "
+                                    f"of line {n})") from None
     except (OSError, EOFError) as exc:  # a truncated or damaged .gz among them
         raise ClassifyError(f"{source}: cannot read ({exc})") from None
 

@@ -43,7 +43,7 @@ def _repeat(pool, n):
 def _worker(system, model_path, pool_path, n):
     """Load, label ``n`` paragraphs, print one JSON line of timings and peak RSS."""
     if system == "classify":
-        import skops.io  # noqa: F401  (imported by load_model; timed in the cold start, not here)
+        from skops.io import load  # noqa: F401  (load_model imports it: timed in the cold start, not here)
 
         from classify import load_model
     else:
@@ -298,7 +298,8 @@ def _report(results, facts, steps, args):
         "|---|---:|---:|",
         f"| cold start: fresh `python -c` importing the library and loading the model (s) | "
         f"{facts['cold']['classify']:.2f} | {facts['cold']['fasttext']:.2f} |",
-        f"| the load call alone, libraries imported already (s) | {facts['load']['classify']:.3f} | {facts['load']['fasttext']:.3f} |",
+        f"| the load call alone, libraries imported already (s) | {facts['load']['classify']:.3f} | "
+        f"{facts['load']['fasttext']:.3f} |",
         f"| model size (MB) | {facts['size']['classify'] / 1e6:.1f} | {facts['size']['fasttext'] / 1e6:.1f} |",
         f"| training (s) | {facts['train']['classify']} (with the grouped 5-fold CV that picks the thresholds) | "
         f"{facts['train']['fasttext']} |",
@@ -321,7 +322,8 @@ def main(argv=None):
     parser.add_argument("--stream-worker", nargs=3, metavar=("MODEL", "SOURCE", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--stream-sizes", type=int, nargs="*", default=list(STREAM_SIZES),
-                        help="paragraphs streamed through 'classify predict' to show flat memory (1000000 takes minutes)")
+                        help="paragraphs streamed through 'classify predict', to show flat memory "
+                             "(1000000 takes minutes)")
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--out", default="reports/bench.md")
     args = parser.parse_args(argv)

@@ -54,7 +54,8 @@ def test_csv_and_gzipped_csv_read_the_same(trained_model, tmp_path, capsys):
     (tmp_path / "in.csv").write_text(buffer.getvalue(), encoding="utf-8")
     with gzip.open(tmp_path / "in.csv.gz", "wt", encoding="utf-8") as fh:
         fh.write(buffer.getvalue())
-    outputs = [run(["predict", "--model", trained_model, tmp_path / name], capsys)[1] for name in ("in.csv", "in.csv.gz")]
+    outputs = [run(["predict", "--model", trained_model, tmp_path / name], capsys)[1]
+               for name in ("in.csv", "in.csv.gz")]
     assert outputs[0] == outputs[1]
     assert [(r["id"], r["text"]) for r in map(json.loads, outputs[0].splitlines())] == [("c1", rows[0]["text"]),
                                                                                         ("c2", rows[1]["text"])]
