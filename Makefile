@@ -9,7 +9,7 @@ CONFIG ?=
 export CLASSIFY_CORPUS ?= $(abspath $(CORPUS))
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-fast check train evaluate predict segmentation experiments results clean
+.PHONY: help demo test test-fast check train evaluate predict segmentation experiments results bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ experiments: $(VENV)/.installed ## run every experiment config, append to the le
 
 results: $(VENV)/.installed ## regenerate experiments/RESULTS.md from the ledger only
 	$(PY) -m experiments.report
+
+bench: $(VENV)/.installed ## prediction speed against fastText, one thread, 1k-100k paragraphs (~10 min): reports/bench.md
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m experiments.bench
 
 clean: ## remove the environment, models and reports
 	rm -rf $(VENV) models reports .pytest_cache

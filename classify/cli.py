@@ -63,23 +63,49 @@ def _evaluate(args):
 
 
 def _predict(args):
+    import time
+
     from classify.data import atomic_write
     from classify.display import show
     from classify.model import load_model
-    from classify.predict import label_records, read_records
+    from classify.predict import iter_records, label_stream
 
     model = load_model(args.model)
-    records = [r for path in args.inputs for r in label_records(model, read_records(path))]
+    records = (r for path in args.inputs for r in iter_records(path, segment_records=args.segment))
+    labelled = _progress(label_stream(model, records))
+    shown = args.show or (not args.output and sys.stdout.isatty())
+    count, start = 0, time.perf_counter()
+
+    def write(fh):
+        # Each record goes out as soon as its batch is labelled: memory stays flat.
+        nonlocal count
+        for r in labelled:
+            count += 1
+            if fh is not None:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+            if shown:
+                prefix = f"{r['start']}-{r['end']} " if "start" in r else ""
+                prefix += f"[{';'.join(r['labels']) or '-'}] "
+                print(prefix + show(r["text"], sys.stdout, indent=len(prefix)))
+
     if args.output:
-        atomic_write(args.output, lambda fh: fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-        print(f"wrote {len(records)} records to {args.output}", file=sys.stderr)
-    if args.show or (not args.output and sys.stdout.isatty()):
-        for r in records:
-            prefix = f"{r['start']}-{r['end']} " if "start" in r else ""
-            prefix += f"[{';'.join(r['labels']) or '-'}] "
-            print(prefix + show(r["text"], sys.stdout, indent=len(prefix)))
-    elif not args.output:
-        sys.stdout.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        atomic_write(args.output, write)  # a temporary file, renamed when complete
+    else:
+        write(None if shown else sys.stdout)
+    seconds = max(time.perf_counter() - start, 1e-9)
+    where = f" to {args.output}" if args.output else ""
+    print(f"wrote {count} records{where}: {count / seconds:,.0f} paragraphs/s", file=sys.stderr)
+
+
+def _progress(items):
+    """``items`` with a tqdm progress bar when standard error is a terminal and tqdm is installed."""
+    if not sys.stderr.isatty():
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm comes with the experiments extra
+        return items
+    return tqdm(items, unit=" paragraphs", file=sys.stderr, mininterval=0.5)
 
 
 def _data_check(args):
@@ -161,8 +187,11 @@ def _parser():
     p.add_argument("--reports", default="reports")
     corpus_arg(p)
 
-    p = add(commands, "predict", _predict, "label articles (.txt), records (.jsonl, .csv) or standard input (-)")
+    p = add(commands, "predict", _predict,
+            "label articles (.txt), records (.jsonl, .csv, or either gzipped) or standard input (-), streaming")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--segment", action="store_true",
+                   help="each record's text is an article: write one record per kept paragraph, with start and end")
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("-o", "--output", help="write JSONL here instead of standard output")
     p.add_argument("--show", action="store_true", help="print each paragraph with its labels (Arabic shaped on a terminal)")

@@ -33,9 +33,14 @@ SKOPS_COMPRESSION = {"compression": zipfile.ZIP_DEFLATED, "compresslevel": 6}
 PIPELINE_FILE = "model.skops"
 META_FILE = "model.json"
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
+# Paragraphs scored per pipeline call: memory stays flat however many texts come in
+# (a sparse row of character n-grams holds about a thousand entries).
+PREDICT_BATCH = 2048
 # Types beyond skops' defaults that a classify model may contain; anything else is refused.
 TRUSTED_TYPES = (
+    "classify.features.char.CharTfidf",
     "classify.features.clusters.ClusterWords",
+    "classify.features.cues.CueFeatures",
     "classify.features.sentences.SentenceMaxTfidf",
     "classify.features.stems.StemWords",
     "classify.features.structure.StructureFeatures",
@@ -160,7 +165,8 @@ class Model:
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:
             return pd.DataFrame(columns=list(self.labels), dtype=float)
-        return pd.DataFrame(self.pipeline.predict_proba(texts), columns=list(self.labels))
+        parts = [self.pipeline.predict_proba(texts[i:i + PREDICT_BATCH]) for i in range(0, len(texts), PREDICT_BATCH)]
+        return pd.DataFrame(np.vstack(parts), columns=list(self.labels))
 
     def predict(self, texts):
         """The labels of each text whose probability reaches its threshold, most probable first.

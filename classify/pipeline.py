@@ -17,12 +17,14 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from classify.errors import ClassifyError
+from classify.features.char import CharTfidf
 from classify.features.clusters import ClusterWords
+from classify.features.cues import CueFeatures
 from classify.features.sentences import SentenceMaxTfidf
 from classify.features.stems import StemWords
 from classify.features.structure import StructureFeatures
 from classify.normalise import ArabicNormaliser
-from classify.rules import CueFeatures, KeywordRules
+from classify.rules import KeywordRules
 
 
 class NBSVM(ClassifierMixin, BaseEstimator):
@@ -115,7 +117,10 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
         ``step__param`` settings applied over :data:`DEFAULT_PARAMS`; for example
         ``{"features__word": "word"}`` adds word uni- and bigrams to the character n-grams,
         ``{"features__cues": "cues"}`` the codebook's cue-word indicators,
-        ``{"normalise__alef": False}`` switches a normalisation step off.
+        ``{"normalise__alef": False}`` switches a normalisation step off,
+        ``{"features__char": "reference"}`` computes the character block with
+        scikit-learn's ``TfidfVectorizer`` instead of :class:`~classify.features.char.CharTfidf`
+        (the same matrix, slower; the defaults still apply).
     memory : str or joblib.Memory, optional
         Caches the fitted normaliser and vectoriser across a grid.
 
@@ -128,22 +133,32 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
     if classifier not in CLASSIFIERS:
         raise ClassifyError(f"unknown classifier {classifier!r} (expected one of {', '.join(CLASSIFIERS)}, rules)")
     params = {k: _from_toml(v, k) for k, v in (params or {}).items()}
+    reference = params.get("features__char") == "reference"
+    if reference:
+        del params["features__char"]
     # A step replaced outright (e.g. features__char="drop") takes none of the defaults meant for it.
     params = {**{k: v for k, v in DEFAULT_PARAMS.items() if k.rsplit("__", 1)[0] not in params}, **params}
     # Optional blocks are named in a config by their slot's name, since TOML cannot hold an estimator.
     for name, block in BLOCKS.items():
         if params.get(f"features__{name}") == name:
             params[f"features__{name}"] = block()
-    features = FeatureUnion([("char", TfidfVectorizer(lowercase=False, dtype=np.float32))] +
-                            [(name, "drop") for name in BLOCKS])
+    char = TfidfVectorizer(lowercase=False, dtype=np.float32) if reference else CharTfidf()
+    features = FeatureUnion([("char", char)] + [(name, "drop") for name in BLOCKS])
     pipeline = Pipeline([
         ("normalise", ArabicNormaliser()),
         ("features", features),
         ("clf", OneVsRestClassifier(CLASSIFIERS[classifier]())),
     ], memory=memory)
     try:
-        return pipeline.set_params(**params)
+        pipeline.set_params(**params)
     except ValueError as exc:
         raise ClassifyError(f"bad pipeline parameter: {exc}") from None
+    cues = features.get_params()["cues"]
+    # Text from the default normaliser is normalised already: normalising it again for the
+    # cues would change nothing (normalisation is idempotent) and take as long again.
+    if (isinstance(cues, CueFeatures) and "features__cues__renormalise" not in params
+            and pipeline.named_steps["normalise"].get_params() == ArabicNormaliser().get_params()):
+        cues.set_params(renormalise=False)
+    return pipeline
 
 
