@@ -21,9 +21,11 @@ def _corpus(args):
 def _train(args):
     from classify.config import load_config
     from classify.data import load_labels
-    from classify.model import save_model, train
+    from classify.model import train
+    from classify.store import check_target, save_model
 
     config = load_config(args.config)
+    check_target(args.out)  # before training, not after minutes of it
     table = load_labels(args.labels, _corpus(args))
     part = table[table.split == "train"]
     print(f"training {config['classifier']} on {len(part)} paragraphs ({args.labels}, split=train)", file=sys.stderr)
@@ -40,7 +42,8 @@ def _train(args):
 def _evaluate(args):
     from classify.data import load_labels
     from classify.evaluate import metrics, metrics_table, write_report
-    from classify.model import binarize, load_model
+    from classify.model import binarize
+    from classify.store import load_model
     from classify.rules import cue_labels
 
     model = load_model(args.model)
@@ -65,7 +68,7 @@ def _evaluate(args):
 def _predict(args):
     from classify.data import atomic_write
     from classify.display import show
-    from classify.model import load_model
+    from classify.store import load_model
     from classify.predict import label_records, read_records
 
     model = load_model(args.model)
@@ -95,7 +98,7 @@ def _data_check(args):
 
 def _data_sample(args):
     from classify.data import atomic_write, load_labels
-    from classify.model import load_model
+    from classify.store import load_model
     from classify.sample import sample
 
     corpus = _corpus(args)
