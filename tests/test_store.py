@@ -1,13 +1,18 @@
 """Model folders: what saving may replace, atomic swaps, concurrent use, verified cards."""
 
-import json
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from classify.cli import main
 from classify.errors import ClassifyError
 from classify.model import train
-from classify.store import is_model_folder, load_model, save_model
+from classify.io import umask
+from classify.store import SAVE_STEPS, current_version, is_model_folder, load_model, save_model
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +63,98 @@ def _config(folder):
 
     folder.mkdir()
     return write_config(folder)
+
+
+WORKER = Path(__file__).with_name("store_worker.py")
+
+
+def _start(*args):
+    return subprocess.Popen([sys.executable, str(WORKER), *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process):
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+def test_parallel_writers_and_readers_never_fail(small_model, tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    save_model(small_model, src)
+    save_model(small_model, dst)
+    workers = [_start("write", src, dst, 4) for _ in range(2)] + [_start("read", dst, 4) for _ in range(2)]
+    results = [_finish(p) for p in workers]
+    for status, out, err in results:
+        assert status == 0, err
+    saves = sum(int(out) for _, out, _ in results[:2])
+    loads = sum(int(out) for _, out, _ in results[2:])
+    assert saves >= 6 and loads >= 6, (saves, loads)
+    print(f"{saves} saves, {loads} loads")
+    final = load_model(dst)
+    texts = [s for s in ["قصفت الطائرات الحربية مواقع في حلب", "نزح آلاف المدنيين"]]
+    assert final.predict(texts) == small_model.predict(texts)
+    names = sorted(p.name for p in dst.iterdir())
+    versions = [n for n in names if n.startswith("v-")]
+    assert 1 <= len(versions) <= 2 and not [n for n in names if n.startswith(".tmp-")]
+
+
+def test_a_kill_at_every_step_of_a_save_leaves_a_loadable_model(small_model, tmp_path):
+    src = tmp_path / "src"
+    save_model(small_model, src)
+    targets = {step: tmp_path / f"dst{i}" for i, step in enumerate(SAVE_STEPS)}
+    for dst in targets.values():
+        save_model(small_model, dst)
+    before = {step: current_version(dst) for step, dst in targets.items()}
+    killed = {step: _start("kill", src, dst, step) for step, dst in targets.items()}
+    texts = ["قصفت الطائرات الحربية مواقع في حلب"]
+    for step, process in killed.items():
+        status, _, err = _finish(process)
+        assert status == 9, (step, err)
+        dst = targets[step]
+        assert load_model(dst).predict(texts) == small_model.predict(texts), step
+        switched = SAVE_STEPS.index(step) >= SAVE_STEPS.index("pointer replaced")
+        assert (current_version(dst) != before[step]) == switched, step
+        save_model(small_model, dst)  # the next save cleans up what the killed one left
+        names = [p.name for p in dst.iterdir()]
+        assert not [n for n in names if n.startswith(".tmp-")], (step, names)
+        assert len([n for n in names if n.startswith("v-")]) == 2, (step, names)
+
+
+def test_a_symlinked_folder_is_followed_not_replaced(small_model, tmp_path):
+    real = tmp_path / "real"
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)  # dangling until the first save
+    save_model(small_model, link)
+    save_model(small_model, link)
+    assert link.is_symlink() and (real / "CURRENT").is_file()
+    assert load_model(link).thresholds == small_model.thresholds
+
+
+def test_the_flat_layout_still_loads_and_is_converted_by_the_next_save(small_model, tmp_path):
+    folder = tmp_path / "m"
+    save_model(small_model, folder)
+    version = current_version(folder)
+    flat = tmp_path / "flat"
+    shutil.copytree(version, flat)
+    assert current_version(flat) == flat
+    assert load_model(flat).thresholds == small_model.thresholds
+    save_model(small_model, flat)
+    assert current_version(flat) != flat and not (flat / "model.json").exists()
+    assert load_model(flat).thresholds == small_model.thresholds
+
+
+@pytest.mark.parametrize("pointer", ["../../etc", "v-1", "", "\xff"])
+def test_a_bad_pointer_is_one_error(small_model, tmp_path, pointer):
+    folder = tmp_path / "m"
+    save_model(small_model, folder)
+    (folder / "CURRENT").write_bytes(pointer.encode("latin-1"))
+    with pytest.raises(ClassifyError, match="not a model version name"):
+        load_model(folder)
+
+
+def test_files_written_get_the_umask_default(small_model, tmp_path):
+    folder = save_model(small_model, tmp_path / "m")
+    mask = umask()
+    assert stat.S_IMODE((folder / "CURRENT").stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE(current_version(folder).stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((current_version(folder) / "model.json").stat().st_mode) == 0o666 & ~mask
