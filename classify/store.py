@@ -12,11 +12,19 @@ finds a whole model, and an interrupted save leaves the previous one in use. Wri
 take turns under the lock; the version before the current one is kept, so a reader that
 has just read ``CURRENT`` still finds its version. Folders of the older flat layout
 (``model.json`` and ``model.skops`` directly in ``DIR``) are still read, and converted
-by the next save. Loading checks the hash and the types before anything is built.
+by the next save.
+
+Loading trusts nothing it reads: the card must pass :func:`check_card` (every field's
+type and range, and, from format 2, the SHA-256 of its own content, so an edited card
+is refused); ``model.skops`` must match its SHA-256 in the card and hold only trusted
+types; and the pipeline built from it must pass :func:`check_pipeline` before use.
+The card hash detects edits and damage, not a forger who recomputes it: keep model
+folders writable only by those who train models.
 """
 
 import fcntl
 import json
+import math
 import os
 import platform
 import re
@@ -36,7 +44,9 @@ from classify.errors import ClassifyError
 from classify.io import default_mode, fsync_dir
 from classify.rules import LABELS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 (no card hash) is read only in the flat layout that older classify wrote.
+READABLE_FORMATS = (1, 2)
 # skops writes the vocabulary as JSON, uncompressed by default: deflate makes the file ~15x smaller.
 SKOPS_COMPRESSION = {"compression": zipfile.ZIP_DEFLATED, "compresslevel": 6}
 PIPELINE_FILE = "model.skops"
@@ -135,6 +145,150 @@ def _versions():
     return {"classify": package, "python": platform.python_version(), "scikit-learn": sklearn.__version__}
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _fraction(value):
+    return _number(value) and 0 < value < 1
+
+
+def _score(value):
+    return _number(value) and 0 <= value <= 1
+
+
+def _hex64(value):
+    return isinstance(value, str) and bool(_HEX64.fullmatch(value))
+
+
+def _timestamp(value):
+    try:
+        datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _cv(value):
+    checks = {"folds": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+              "micro_f1": _score, "macro_f1": _score, "macro_f1_std": _score,
+              "per_label_f1": lambda v: isinstance(v, dict) and set(v) == set(LABELS) and all(map(_score, v.values()))}
+    return isinstance(value, dict) and set(value) == set(checks) and all(checks[k](v) for k, v in value.items())
+
+
+# field: (required, check, what is expected); optional fields are what ``train`` records.
+CARD_FIELDS = {
+    "format_version": (True, lambda v: v in READABLE_FORMATS and type(v) is int,
+                       f"one of {', '.join(map(str, READABLE_FORMATS))}"),
+    "labels": (True, lambda v: v == list(LABELS), f"the list {', '.join(LABELS)}"),
+    "thresholds": (True, lambda v: isinstance(v, dict) and set(v) == set(LABELS) and all(map(_fraction, v.values())),
+                   "a table of one number strictly between 0 and 1 per label"),
+    "pipeline_file": (True, lambda v: v == PIPELINE_FILE, repr(PIPELINE_FILE)),
+    "pipeline_sha256": (True, _hex64, "64 lowercase hex digits"),
+    "labels_file_sha256": (True, lambda v: v is None or _hex64(v), "null or 64 lowercase hex digits"),
+    "versions": (True, lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+                 "a table of version strings"),
+    "created": (True, _timestamp, "an ISO 8601 time"),
+    "card_sha256": (False, _hex64, "64 lowercase hex digits"),
+    "classifier": (False, lambda v: isinstance(v, str), "a classifier name"),
+    "params": (False, lambda v: isinstance(v, dict), "a table of step__param settings"),
+    "thresholds_by": (False, lambda v: v == "cv" or _fraction(v), '"cv" or a number strictly between 0 and 1'),
+    "cv": (False, _cv, "a table of folds, micro_f1, macro_f1, macro_f1_std and per_label_f1, scores in [0, 1]"),
+    "n_train": (False, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a count"),
+    "config": (False, lambda v: isinstance(v, str), "a configuration name"),
+}
+
+
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def card_sha256(card):
+    """SHA-256 of a model card's content, ``card_sha256`` left out, in a canonical JSON form."""
+    body = {k: v for k, v in card.items() if k != "card_sha256"}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check_card(card, where=META_FILE):
+    """Refuse a model card with a field missing, unknown, of the wrong type or out of range.
+
+    Parameters
+    ----------
+    card : object
+        The parsed ``model.json``.
+    where : str
+        Names the file in messages.
+
+    Raises
+    ------
+    ClassifyError
+        Naming the first field at fault, or saying that the card's content no longer
+        matches its ``card_sha256`` (format 2 and later).
+    """
+    _check_fields(card, where)
+    if "card_sha256" not in card and card["format_version"] != 1:
+        raise ClassifyError(f"{where}: the model card lacks the field 'card_sha256'")
+    if "card_sha256" in card and card_sha256(card) != card["card_sha256"]:
+        raise ClassifyError(f"{where}: the model card was changed after it was saved (its content SHA-256 differs)")
+
+
+def _check_fields(card, where):
+    if not isinstance(card, dict):
+        raise ClassifyError(f"{where}: the model card must be a JSON object, got {type(card).__name__}")
+    for name in card:
+        if name not in CARD_FIELDS:
+            raise ClassifyError(f"{where}: unknown field {_shown(name)} in the model card")
+    for name, (required, check, expected) in CARD_FIELDS.items():
+        if name not in card:
+            if required:
+                raise ClassifyError(f"{where}: the model card lacks the field {name!r}")
+        elif not check(card[name]):
+            raise ClassifyError(f"{where}: field {name!r} must be {expected}, got {_shown(card[name])}")
+
+
+def check_pipeline(pipeline, n_labels=len(LABELS), where=PIPELINE_FILE):
+    """Refuse a loaded object that is not a classify pipeline giving ``n_labels`` probabilities.
+
+    Parameters
+    ----------
+    pipeline : object
+    n_labels : int
+    where : str
+        Names the file in messages.
+
+    Raises
+    ------
+    ClassifyError
+        If it is not a scikit-learn ``Pipeline`` that starts with the Arabic normaliser
+        and ends in a classifier with ``predict_proba``, or a trial prediction does not
+        give ``n_labels`` probabilities in [0, 1].
+    """
+    import numpy as np
+    from sklearn.pipeline import Pipeline
+
+    from classify.normalise import ArabicNormaliser
+
+    if not isinstance(pipeline, Pipeline):
+        raise ClassifyError(f"{where}: holds a {type(pipeline).__name__}, not a scikit-learn Pipeline")
+    names = [name for name, _ in pipeline.steps]
+    if names[0] != "normalise" or not isinstance(pipeline.steps[0][1], ArabicNormaliser) or names[-1] != "clf":
+        raise ClassifyError(f"{where}: pipeline steps {', '.join(names)} are not normalise, ..., clf")
+    if not hasattr(pipeline.steps[-1][1], "predict_proba"):
+        raise ClassifyError(f"{where}: the pipeline's classifier has no predict_proba")
+    try:
+        proba = np.asarray(pipeline.predict_proba(["قصف", ""]), dtype=float)
+    except Exception as exc:  # whatever an unfitted or mismatched estimator raises
+        raise ClassifyError(f"{where}: the pipeline cannot predict ({type(exc).__name__}: {exc})") from None
+    if proba.shape != (2, n_labels) or not np.all((proba >= 0) & (proba <= 1)):
+        raise ClassifyError(f"{where}: the pipeline gives probabilities of shape {proba.shape}, "
+                            f"expected (2, {n_labels}) in [0, 1]")
+
+
 def save_model(model, folder, labels_file=None):
     """Save a model as a new version of a model folder and point the folder at it.
 
@@ -216,6 +370,9 @@ def _write_version(model, root, labels_file):
                 "pipeline_sha256": file_sha256(tmp / PIPELINE_FILE),
                 "labels_file_sha256": file_sha256(labels_file) if labels_file else None,
                 "versions": _versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        meta.pop("card_sha256", None)  # a loaded model's, of its old card
+        _check_fields(meta, "the model to save")  # never write a card that loading would refuse
+        meta["card_sha256"] = card_sha256(meta)
         (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
         _fsync(tmp / META_FILE)
         _step("card written")
@@ -346,21 +503,27 @@ def _read_bytes(path):
         raise ClassifyError(f"cannot read {path}: {exc.strerror}") from None
 
 
+def _read_card(path):
+    def refuse(constant):
+        raise ValueError(f"{constant} is not a JSON number")
+
+    try:
+        return json.loads(_read_bytes(path).decode("utf-8"), parse_constant=refuse)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ClassifyError(f"{path}: not valid JSON ({str(exc) or type(exc).__name__})") from None
+
+
 def _load_version(folder):
     import skops.io as sio
 
     from classify.model import Model
 
     meta_path = folder / META_FILE
-    try:
-        meta = json.loads(_read_bytes(meta_path).decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ClassifyError(f"{meta_path}: not valid JSON ({exc})") from None
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ClassifyError(f"{meta_path}: unknown model format version {meta.get('format_version')!r} "
-                            f"(this classify reads version {FORMAT_VERSION})")
-    if tuple(meta.get("labels") or ()) != LABELS or set(meta.get("thresholds") or ()) != set(LABELS):
-        raise ClassifyError(f"{meta_path}: unknown label set {meta.get('labels')!r} (expected {', '.join(LABELS)})")
+    meta = _read_card(meta_path)
+    check_card(meta, meta_path)
+    if meta["format_version"] == 1 and VERSION_NAME.fullmatch(folder.name):
+        # Versioned folders are written with a card hash; format 1 there would be a way around it.
+        raise ClassifyError(f"{meta_path}: format version 1 in a versioned model folder (expected {FORMAT_VERSION})")
     path = folder / PIPELINE_FILE
     # One read serves the hash, the type check and the load: the file cannot change in between.
     data = _read_bytes(path)
@@ -375,5 +538,6 @@ def _load_version(folder):
         raise
     except Exception as exc:  # skops raises many types for a damaged archive
         raise ClassifyError(f"{path}: cannot be read as a skops model ({exc})") from None
+    check_pipeline(pipeline, len(LABELS), path)
     thresholds = {label: float(meta["thresholds"][label]) for label in LABELS}
     return Model(pipeline, thresholds, meta)

@@ -73,10 +73,10 @@ def test_unknown_format_or_labels_are_refused(fitted, tmp_path):
     model, _ = fitted
     folder = save_model(model, tmp_path / "m")
     _rewrite_meta(folder, format_version=99)
-    with pytest.raises(ClassifyError, match="format version 99"):
+    with pytest.raises(ClassifyError, match="'format_version' must be one of 1, 2, got 99"):
         load_model(folder)
-    _rewrite_meta(folder, format_version=1, labels=["shelling", "looting"])
-    with pytest.raises(ClassifyError, match="unknown label set"):
+    _rewrite_meta(folder, format_version=2, labels=["shelling", "looting"])
+    with pytest.raises(ClassifyError, match="'labels' must be the list shelling, ground_advance"):
         load_model(folder)
 
 

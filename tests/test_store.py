@@ -1,16 +1,20 @@
 """Model folders: what saving may replace, atomic swaps, concurrent use, verified cards."""
 
+import json
+import re
 import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classify.cli import main
 from classify.errors import ClassifyError
 from classify.model import train
+from classify.rules import LABELS
 from classify.io import umask
 from classify.store import SAVE_STEPS, current_version, is_model_folder, load_model, save_model
 
@@ -158,3 +162,121 @@ def test_files_written_get_the_umask_default(small_model, tmp_path):
     assert stat.S_IMODE((folder / "CURRENT").stat().st_mode) == 0o666 & ~mask
     assert stat.S_IMODE(current_version(folder).stat().st_mode) == 0o777 & ~mask
     assert stat.S_IMODE((current_version(folder) / "model.json").stat().st_mode) == 0o666 & ~mask
+
+
+def _edit_card(folder, text=None, **changes):
+    """Rewrite the card of the model in use: with ``text`` as it is, else with ``changes`` applied."""
+    path = current_version(folder) / "model.json"
+    if text is None:
+        card = json.loads(path.read_text(encoding="utf-8"))
+        card.update(changes)
+        text = json.dumps(card)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture()
+def saved(small_model, tmp_path):
+    return save_model(small_model, tmp_path / "m")
+
+
+def test_an_edited_card_is_refused(saved):
+    card = json.loads((current_version(saved) / "model.json").read_text(encoding="utf-8"))
+    _edit_card(saved, thresholds={**card["thresholds"], "shelling": 0.01})
+    with pytest.raises(ClassifyError, match="model card was changed after it was saved"):
+        load_model(saved)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"thresholds": {"shelling": -1}}, "'thresholds' must be a table of one number strictly between 0 and 1"),
+    ({"thresholds": dict.fromkeys(LABELS, 1.5)}, "'thresholds' must be a table"),
+    ({"thresholds": dict.fromkeys(LABELS, "0.5")}, "'thresholds' must be a table"),
+    ({"thresholds": dict.fromkeys(LABELS, None)}, "'thresholds' must be a table"),
+    ({"thresholds": None}, "'thresholds' must be a table"),
+    ({"labels": "shelling"}, "'labels' must be the list"),
+    ({"pipeline_file": "../../etc/passwd"}, "'pipeline_file' must be 'model.skops'"),
+    ({"pipeline_sha256": None}, "'pipeline_sha256' must be 64 lowercase hex digits"),
+    ({"cv": {"macro_f1": "high"}}, "'cv' must be a table"),
+    ({"n_train": True}, "'n_train' must be a count"),
+    ({"format_version": "2"}, "'format_version' must be one of 1, 2"),
+    ({"created": 5}, "'created' must be an ISO 8601 time"),
+    ({"owner": "me"}, "unknown field 'owner'"),
+    ({"card_sha256": "0" * 64}, "model card was changed"),
+])
+def test_every_card_field_is_checked(saved, changes, message):
+    _edit_card(saved, **changes)
+    with pytest.raises(ClassifyError, match=re.escape(message)):
+        load_model(saved)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[1, 2]", "must be a JSON object, got list"),
+    ('"model"', "must be a JSON object, got str"),
+    ("null", "must be a JSON object, got NoneType"),
+    ('{"thresholds": NaN}', "not valid JSON (NaN is not a JSON number)"),
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+    ("{", "not valid JSON"),
+])
+def test_a_card_that_is_not_an_object_is_one_error(saved, text, message):
+    _edit_card(saved, text=text)
+    with pytest.raises(ClassifyError, match=re.escape(message)):
+        load_model(saved)
+
+
+def test_a_card_without_its_hash_is_refused_in_a_versioned_folder(saved):
+    card = json.loads((current_version(saved) / "model.json").read_text(encoding="utf-8"))
+    del card["card_sha256"]
+    _edit_card(saved, text=json.dumps(card))
+    with pytest.raises(ClassifyError, match="lacks the field 'card_sha256'"):
+        load_model(saved)
+    card["format_version"] = 1  # the older format has no hash, but only in the flat layout
+    _edit_card(saved, text=json.dumps(card))
+    with pytest.raises(ClassifyError, match="format version 1 in a versioned model folder"):
+        load_model(saved)
+
+
+def test_a_format_1_flat_model_still_loads(saved, small_model, tmp_path):
+    flat = tmp_path / "flat"
+    shutil.copytree(current_version(saved), flat)
+    card = json.loads((flat / "model.json").read_text(encoding="utf-8"))
+    del card["card_sha256"]
+    (flat / "model.json").write_text(json.dumps({**card, "format_version": 1}), encoding="utf-8")
+    assert load_model(flat).thresholds == small_model.thresholds
+
+
+def test_saving_an_invalid_card_is_refused_before_writing(small_model, tmp_path):
+    from classify.model import Model
+
+    bad = Model(small_model.pipeline, {**small_model.thresholds, "shelling": float("nan")})
+    with pytest.raises(ClassifyError, match="'thresholds' must be"):
+        save_model(bad, tmp_path / "m")
+    assert not [p for p in (tmp_path / "m").iterdir() if p.name != ".lock"]
+
+
+def test_a_trusted_object_of_the_wrong_shape_is_refused(small_model, spans, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from classify.model import Model
+    from classify.pipeline import make_pipeline
+
+    thresholds = dict.fromkeys(LABELS, 0.5)
+    save_model(Model(LogisticRegression(), thresholds), tmp_path / "lr")
+    with pytest.raises(ClassifyError, match="holds a LogisticRegression, not a scikit-learn Pipeline"):
+        load_model(tmp_path / "lr")
+    rows = spans[:40]
+    three = make_pipeline(params={"features__char__min_df": 1, "features__cues": "drop"})
+    three.fit([s[4] for s in rows], np.array([[int(lab in s[3]) for lab in LABELS[:3]] for s in rows]))
+    save_model(Model(three, thresholds), tmp_path / "three")
+    with pytest.raises(ClassifyError, match=re.escape("probabilities of shape (2, 3), expected (2, 5)")):
+        load_model(tmp_path / "three")
+    save_model(Model(make_pipeline(), thresholds), tmp_path / "unfitted")
+    with pytest.raises(ClassifyError, match="the pipeline cannot predict"):
+        load_model(tmp_path / "unfitted")
+
+
+def test_an_edited_card_is_one_line_on_the_command_line(saved, tmp_path, capsys):
+    _edit_card(saved, thresholds=dict.fromkeys(LABELS, -1))
+    article = tmp_path / "a.txt"
+    article.write_text("قصفت الطائرات الحربية مواقع في حلب بعدة غارات جوية صباح اليوم.\n", encoding="utf-8")
+    status = main(["predict", "--model", str(saved), str(article)])
+    err = capsys.readouterr().err
+    assert status == 2 and "'thresholds' must be" in err and err.count("\n") == 1
