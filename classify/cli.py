@@ -66,7 +66,7 @@ def _evaluate(args):
 
 
 def _predict(args):
-    from classify.data import atomic_write
+    from classify.io import atomic_write
     from classify.display import show
     from classify.store import load_model
     from classify.predict import label_records, read_records
@@ -97,7 +97,8 @@ def _data_check(args):
 
 
 def _data_sample(args):
-    from classify.data import atomic_write, load_labels
+    from classify.data import load_labels
+    from classify.io import atomic_write
     from classify.store import load_model
     from classify.sample import sample
 
@@ -207,7 +208,8 @@ def main(argv=None):
     try:
         args.func(args)
     except ClassifyError as exc:
-        print(f"classify: {exc}", file=sys.stderr)
+        # One line, whatever the message quotes (a multi-line value, a library's message).
+        print(f"classify: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("classify: interrupted; nothing was half-written", file=sys.stderr)

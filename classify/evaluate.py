@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.metrics import (f1_score, hamming_loss, multilabel_confusion_matrix, precision_recall_curve,
                              precision_recall_fscore_support)
 
-from classify.data import atomic_write
+from classify.io import atomic_write
 from classify.rules import LABELS
 
 

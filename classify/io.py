@@ -1,7 +1,10 @@
 """Writing files so that an interrupted command never leaves a half-written one."""
 
 import os
+import tempfile
 from pathlib import Path
+
+from classify.errors import ClassifyError
 
 
 def umask():
@@ -35,3 +38,39 @@ def fsync_dir(folder):
         pass
     finally:
         os.close(fd)
+
+
+def atomic_write(path, write):
+    """Call ``write(fh)`` on a temporary file beside ``path``, then rename it into place.
+
+    An interrupted or failed write leaves any previous file at ``path`` whole.
+
+    Parameters
+    ----------
+    path : str or Path
+    write : callable
+        Given a text file open for writing (UTF-8, no newline translation).
+
+    Raises
+    ------
+    ClassifyError
+        If ``path`` is a folder or cannot be written (permissions, a full disk).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ClassifyError(f"cannot write {path}: it is a folder (give a file name)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ClassifyError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ClassifyError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -122,12 +122,23 @@ class Model:
         Parameters
         ----------
         texts : sequence of str
+            A list (or other sequence) of texts, even for one text: ``[text]``. ``None``
+            counts as an empty text.
 
         Returns
         -------
         pandas.DataFrame
             One row per text, one column per label.
+
+        Raises
+        ------
+        TypeError
+            If ``texts`` is a single string (or bytes): iterating it would label each
+            character as a text of its own.
         """
+        if isinstance(texts, (str, bytes)):
+            raise TypeError(f"texts must be a list of strings, got a single {type(texts).__name__}: "
+                            "pass [text] to label one text")
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:
             return pd.DataFrame(columns=list(self.labels), dtype=float)
@@ -135,6 +146,11 @@ class Model:
 
     def predict(self, texts):
         """The labels of each text whose probability reaches its threshold, most probable first.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            As for :meth:`predict_proba`: ``model.predict("text")`` is a ``TypeError``.
 
         Returns
         -------

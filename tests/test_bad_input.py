@@ -1,0 +1,102 @@
+"""What bad input gets: one line on standard error and exit status 2, files unchanged.
+
+One test (or more) per row of the README's "What bad input gets" table.
+"""
+
+import pytest
+
+from classify.cli import main
+from conftest import write_config
+
+
+def run(argv, capsys):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line_error(status, err, *fragments):
+    assert status == 2, err
+    assert err.count("\n") == 1 and err.startswith("classify: ") and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+@pytest.fixture()
+def article(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("قصفت الطائرات الحربية مواقع في حلب بعدة غارات جوية صباح اليوم.\n", encoding="utf-8")
+    return path
+
+
+def test_output_naming_a_folder(trained_model, article, tmp_path, capsys):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("x", encoding="utf-8")
+    status, _, err = run(["predict", "--model", trained_model, article, "-o", folder], capsys)
+    one_line_error(status, err, "it is a folder")
+    assert [p.name for p in folder.iterdir()] == ["keep.txt"]
+
+
+def test_output_under_a_file(trained_model, article, tmp_path, capsys):
+    status, _, err = run(["predict", "--model", trained_model, article, "-o", article / "x.jsonl"], capsys)
+    one_line_error(status, err, "cannot write")
+
+
+@pytest.mark.parametrize("toml,fragments", [
+    ('[params]\n"features__char__ngram_range" = "abc"\n', ["ngram_range", "tuple", "'abc'"]),
+    ('[params]\n"features__char__ngram_range" = [6, 3]\n', ["1 <= min <= max", "(6, 3)"]),
+    ('[params]\n"features__char__min_df" = "two"\n', ["min_df", "'two'"]),
+    ('[params]\n"clf__estimator__C" = -1\n', ["'C' parameter of LogisticRegression"]),
+    ('[params]\n"normalise__alef" = "no"\n', ["normalise__alef must be true or false"]),
+    ('[params]\n"features__char__foo" = 1\n', ["unknown parameter 'features__char__foo'",
+                                              "TfidfVectorizer has no parameter 'foo'"]),
+    ('[params]\n"nothing__x" = 1\n', ["unknown parameter 'nothing__x'"]),
+    ('n_splits = "five"\n', ["n_splits must be a whole number of at least 2, got 'five'"]),
+    ("n_splits = 1\n", ["n_splits must be a whole number of at least 2, got 1"]),
+    ("n_splits = true\n", ["n_splits must be"]),
+    ("thresholds = 1.5\n", ["thresholds must be \"cv\" or a number strictly between 0 and 1, got 1.5"]),
+    ("thresholds = 0\n", ["thresholds must be"]),
+    ("thresholds = -0.2\n", ["thresholds must be"]),
+    ("thresholds = nan\n", ["thresholds must be"]),
+    ('thresholds = "high"\n', ["thresholds must be"]),
+    ("classifier = 3\n", ["unknown classifier 3"]),
+    ("params = 3\n", ["params must be a [params] table"]),
+    ("seeds = [-1]\n", ["seeds must be a list of whole numbers"]),
+    ("colour = 1\n", ["unknown key(s) colour"]),
+    ("n_splits = \n", ["not valid TOML"]),
+])
+def test_bad_config_values(toml, fragments, tmp_path, labels_file, corpus_dir, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_text(toml, encoding="utf-8")
+    status, _, err = run(["train", "--config", config, "--labels", labels_file, "--corpus", corpus_dir,
+                          "--out", tmp_path / "m"], capsys)
+    one_line_error(status, err, *fragments)
+    assert "training" not in err and not (tmp_path / "m").exists()
+
+
+def test_the_shipped_configs_still_load():
+    from pathlib import Path
+
+    from classify.config import load_config
+
+    configs = sorted((Path(__file__).resolve().parents[1] / "experiments" / "configs").glob("*.toml"))
+    assert configs
+    for path in configs:
+        assert load_config(path, extra_classifiers=("fasttext",))["n_splits"] >= 2
+
+
+def test_a_good_config_still_trains(tmp_path, labels_file, corpus_dir, capsys):
+    status, _, err = run(["train", "--config", write_config(tmp_path), "--labels", labels_file, "--corpus", corpus_dir,
+                          "--out", tmp_path / "m"], capsys)
+    assert status == 0, err
+
+
+@pytest.mark.parametrize("call", ["predict", "predict_proba"])
+def test_the_api_refuses_a_bare_string(trained_model, call):
+    from classify import load_model
+
+    model = load_model(trained_model)
+    with pytest.raises(TypeError, match=r"pass \[text\] to label one text"):
+        getattr(model, call)("قصفت الطائرات الحربية مواقع في حلب")
+    assert len(getattr(model, call)(["قصفت الطائرات الحربية مواقع في حلب"])) == 1
