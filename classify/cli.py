@@ -208,8 +208,11 @@ def main(argv=None):
     try:
         args.func(args)
     except ClassifyError as exc:
-        # One line, whatever the message quotes (a multi-line value, a library's message).
-        print(f"classify: {' '.join(str(exc).split())}", file=sys.stderr)
+        from classify.display import escape_controls
+
+        # One line, whatever the message quotes (a multi-line value, a library's message),
+        # and no control character from a quoted input reaches the terminal.
+        print(f"classify: {escape_controls(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("classify: interrupted; nothing was half-written", file=sys.stderr)

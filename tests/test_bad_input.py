@@ -3,9 +3,15 @@
 One test (or more) per row of the README's "What bad input gets" table.
 """
 
+import io
+import json
+import re
+import sys
+
 import pytest
 
 from classify.cli import main
+from classify.display import escape_controls, show
 from conftest import write_config
 
 
@@ -100,3 +106,38 @@ def test_the_api_refuses_a_bare_string(trained_model, call):
     with pytest.raises(TypeError, match=r"pass \[text\] to label one text"):
         getattr(model, call)("قصفت الطائرات الحربية مواقع في حلب")
     assert len(getattr(model, call)(["قصفت الطائرات الحربية مواقع في حلب"])) == 1
+
+
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+HOSTILE = "قصف\x1b]0;pwned\x07 مدفعي \x1b[31mأحمر\x1b[0m \x9b2J \x00\x7f\r نهاية"
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def test_show_escapes_control_sequences_on_a_terminal():
+    shown = show(HOSTILE, _Tty())
+    assert not RAW_CONTROL.search(shown)
+    for escape in ("\\x1b]0;pwned\\x07", "\\x1b[31m", "\\x9b2J", "\\x00", "\\x7f", "\\x0d"):
+        assert escape in escape_controls(HOSTILE) and escape[1:] in shown  # visible, bidi may move the backslash
+    assert show(HOSTILE, io.StringIO()) == HOSTILE  # files and pipes get the text as it is
+    assert escape_controls("قصف\tمدفعي\n") == "قصف\tمدفعي\n"
+
+
+def test_predict_on_a_terminal_sends_no_control_character(trained_model, tmp_path, monkeypatch):
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps({"text": HOSTILE}) + "\n", encoding="utf-8")
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stdout", tty)
+    assert main(["predict", "--model", str(trained_model), str(records)]) == 0
+    assert tty.getvalue() and not RAW_CONTROL.search(tty.getvalue().replace("\n", ""))
+
+
+def test_an_error_quoting_input_sends_no_control_character(trained_model, tmp_path, capsys):
+    records = tmp_path / "in.csv"
+    records.write_text("id,\x1b]0;pwned\x07\n1,x\n", encoding="utf-8")
+    status, _, err = run(["predict", "--model", trained_model, records], capsys)
+    one_line_error(status, err, "no 'text' column", "\\x1b]0;pwned\\x07")
+    assert not RAW_CONTROL.search(err)
