@@ -41,13 +41,16 @@ def _train(args):
 
 def _evaluate(args):
     from classify.data import load_labels
-    from classify.evaluate import metrics, metrics_table, write_report
+    from classify.evaluate import check_labels_file, metrics, metrics_table, write_report
     from classify.model import binarize
-    from classify.store import load_model
     from classify.rules import cue_labels
+    from classify.store import load_model
 
     model = load_model(args.model)
     table = load_labels(args.labels, _corpus(args))
+    warning = check_labels_file(model.meta, args.labels, args.allow_other_labels)
+    if warning:
+        print(f"classify: {warning}", file=sys.stderr)
     part = table[table.split == args.split]
     if part.empty:
         raise ClassifyError(f"{args.labels}: no paragraphs in split {args.split!r}")
@@ -163,6 +166,8 @@ def _parser():
     p.add_argument("--split", default="test", choices=("train", "test"))
     p.add_argument("--labels", default=DEFAULT_LABELS)
     p.add_argument("--reports", default="reports")
+    p.add_argument("--allow-other-labels", action="store_true",
+                   help="evaluate even if the labels file differs from the one the model was trained on")
     corpus_arg(p)
 
     p = add(commands, "predict", _predict, "label articles (.txt), records (.jsonl, .csv) or standard input (-)")

@@ -12,7 +12,7 @@ import pytest
 
 from classify.cli import main
 from classify.display import escape_controls, show
-from conftest import write_config
+from conftest import labels_csv, write_config
 
 
 def run(argv, capsys):
@@ -141,3 +141,32 @@ def test_an_error_quoting_input_sends_no_control_character(trained_model, tmp_pa
     status, _, err = run(["predict", "--model", trained_model, records], capsys)
     one_line_error(status, err, "no 'text' column", "\\x1b]0;pwned\\x07")
     assert not RAW_CONTROL.search(err)
+
+
+def test_evaluate_refuses_another_labels_file(trained_model, tmp_path, corpus_dir, spans, capsys):
+    labels = tmp_path / "labels.csv"
+    labels.write_text(labels_csv(spans, test_groups=("T0",)), encoding="utf-8")  # T1's articles moved to train
+    reports = tmp_path / "reports"
+    argv = ["evaluate", "--model", trained_model, "--labels", labels, "--corpus", corpus_dir, "--reports", reports]
+    status, out, err = run(argv, capsys)
+    one_line_error(status, err, "not the labels file the model was trained on", "--allow-other-labels")
+    assert not reports.exists() and out == ""
+    status, out, err = run([*argv, "--allow-other-labels"], capsys)
+    assert status == 0 and "warning:" in err and "may be inflated" in err and (reports / "metrics.json").is_file()
+
+
+def test_evaluate_accepts_the_same_labels_anywhere(trained_model, tmp_path, corpus_dir, spans, capsys):
+    labels = tmp_path / "copy.csv"
+    labels.write_text(labels_csv(spans), encoding="utf-8")  # same bytes as the training labels, another path
+    status, _, err = run(["evaluate", "--model", trained_model, "--labels", labels, "--corpus", corpus_dir,
+                          "--reports", tmp_path / "r"], capsys)
+    assert status == 0 and "warning" not in err, err
+
+
+def test_a_model_without_a_recorded_labels_file_is_refused():
+    from classify.errors import ClassifyError
+    from classify.evaluate import check_labels_file
+
+    with pytest.raises(ClassifyError, match="records no labels file"):
+        check_labels_file({"labels_file_sha256": None}, __file__)
+    assert "warning" in check_labels_file({"labels_file_sha256": None}, __file__, allow_other=True)
