@@ -1,6 +1,8 @@
 """Writing files so that an interrupted command never leaves a half-written one."""
 
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -43,7 +45,9 @@ def fsync_dir(folder):
 def atomic_write(path, write):
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it into place.
 
-    An interrupted or failed write leaves any previous file at ``path`` whole.
+    An interrupted or failed write leaves any previous file at ``path`` whole. The new
+    file keeps the mode of the file it replaces, or gets the umask's default; temporary
+    files that killed runs left beside ``path`` are removed.
 
     Parameters
     ----------
@@ -61,10 +65,13 @@ def atomic_write(path, write):
         raise ClassifyError(f"cannot write {path}: it is a folder (give a file name)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        _clean_dead_temporaries(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     except OSError as exc:
         raise ClassifyError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
+        # mkstemp makes it 0600: a rename would turn a shared 0644 file private.
+        os.fchmod(fd, stat.S_IMODE(path.stat().st_mode) if path.exists() else default_mode())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             write(fh)
         os.replace(tmp, path)
@@ -74,3 +81,22 @@ def atomic_write(path, write):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _clean_dead_temporaries(path):
+    # A temporary is named after its writer's process id: one whose process is gone was left by a kill.
+    own = re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[^.]+\.tmp")
+    for entry in path.parent.iterdir():
+        found = own.fullmatch(entry.name)
+        if found and not _alive(int(found[1])):
+            entry.unlink(missing_ok=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but someone else's
+        return True
+    return True

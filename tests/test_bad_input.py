@@ -3,9 +3,13 @@
 One test (or more) per row of the README's "What bad input gets" table.
 """
 
+import argparse
 import io
 import json
+import os
 import re
+import stat
+import subprocess
 import sys
 
 import pytest
@@ -170,3 +174,66 @@ def test_a_model_without_a_recorded_labels_file_is_refused():
     with pytest.raises(ClassifyError, match="records no labels file"):
         check_labels_file({"labels_file_sha256": None}, __file__)
     assert "warning" in check_labels_file({"labels_file_sha256": None}, __file__, allow_other=True)
+
+
+def test_output_files_keep_the_mode_of_the_file_they_replace(trained_model, article, tmp_path, capsys):
+    from classify.io import umask
+
+    new, shared = tmp_path / "new.jsonl", tmp_path / "shared.jsonl"
+    shared.write_text("old\n", encoding="utf-8")
+    shared.chmod(0o640)
+    for out in (new, shared):
+        assert run(["predict", "--model", trained_model, article, "-o", out], capsys)[0] == 0
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640 and shared.read_text(encoding="utf-8") != "old\n"
+
+
+def test_temporaries_of_killed_writes_are_removed(tmp_path):
+    from classify.io import atomic_write
+
+    out = tmp_path / "out.txt"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".out.txt.{dead.pid}.abcd1234.tmp"  # as a write killed in that process would leave
+    left.write_text("half", encoding="utf-8")
+    running = tmp_path / f".out.txt.{os.getpid()}.efgh5678.tmp"  # a write still under way: kept
+    running.write_text("busy", encoding="utf-8")
+    atomic_write(out, lambda fh: fh.write("whole"))
+    assert out.read_text(encoding="utf-8") == "whole" and not left.exists() and running.exists()
+
+
+def test_predict_that_keeps_no_paragraph_says_so(trained_model, tmp_path, capsys):
+    furniture = tmp_path / "furniture.txt"
+    furniture.write_text("مقالات ذات صلة\nاترك تعليقاً\nجميع الحقوق محفوظة © 2018\n", encoding="utf-8")
+    status, out, err = run(["predict", "--model", trained_model, furniture], capsys)
+    assert status == 0 and out == "" and "no paragraph kept" in err and str(furniture) in err
+
+
+def test_help_describes_every_option(capsys):
+    from classify.cli import DESCRIPTION, _parser
+
+    parsers = [_parser()]
+    for parser in parsers:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+            elif action.dest != "help":
+                assert action.help, f"{parser.prog}: {action.option_strings or action.dest} has no help"
+    assert len(parsers) == 10
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert DESCRIPTION.split(":")[0] in " ".join(out.split()) and "``" not in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and re.fullmatch(r"classify \S+\n", capsys.readouterr().out)
+
+
+def test_data_check_names_the_corpus_actually_used(labels_file, corpus_dir, capsys, monkeypatch):
+    monkeypatch.setenv("CLASSIFY_CORPUS", str(corpus_dir))
+    status, out, err = run(["data", "check", "--labels", labels_file], capsys)
+    assert status == 0, err
+    assert f"against the corpus in {corpus_dir.resolve()}" in out
