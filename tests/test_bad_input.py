@@ -237,3 +237,20 @@ def test_data_check_names_the_corpus_actually_used(labels_file, corpus_dir, caps
     status, out, err = run(["data", "check", "--labels", labels_file], capsys)
     assert status == 0, err
     assert f"against the corpus in {corpus_dir.resolve()}" in out
+
+
+def test_every_row_of_the_readme_table_names_tests_that_exist():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = root.joinpath("README.md").read_text(encoding="utf-8")
+    section = readme.split("## What bad input gets", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| input")]
+    assert len(rows) >= 20
+    for row in rows:
+        names = re.findall(r"`(?:(test_\w+\.py)::)?(test_\w+)`", row.rsplit("|", 2)[1])
+        assert names, row
+        current = None
+        for file, name in names:
+            current = file or current
+            assert f"def {name}(" in (root / "tests" / current).read_text(encoding="utf-8"), (current, name)
