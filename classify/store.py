@@ -56,13 +56,22 @@ LOCK_FILE = ".lock"
 # Everything a save writes starts as a ".tmp-" entry; under the lock, any such entry is a dead run's.
 TMP_PREFIX = ".tmp-"
 VERSION_NAME = re.compile(r"v-\d{8}T\d{12}Z-[0-9a-f]{8}")
+# mkdtemp's and mkstemp's names, and pruned versions: nothing else is taken for a leftover.
+_TMP_NAME = re.compile(re.escape(TMP_PREFIX) + r"(?:[a-z0-9_]{8}|" + VERSION_NAME.pattern + ")")
 # The points between the steps of a save; a kill at any of them leaves a loadable model.
 SAVE_STEPS = ("locked", "cleaned", "pipeline written", "card written", "version in place", "pointer written",
               "pointer replaced", "old versions pruned")
 # A reader retries when the version it read was pruned under it by two quick saves.
 _LOAD_ATTEMPTS = 5
 # Types beyond skops' defaults that a classify model may contain; anything else is refused.
+# The classify.features names are the blocks of the features/ package (branches main and speed).
 TRUSTED_TYPES = (
+    "classify.features.char.CharTfidf",
+    "classify.features.clusters.ClusterWords",
+    "classify.features.cues.CueFeatures",
+    "classify.features.sentences.SentenceMaxTfidf",
+    "classify.features.stems.StemWords",
+    "classify.features.structure.StructureFeatures",
     "classify.normalise.ArabicNormaliser",
     "classify.pipeline.NBSVM",
     "classify.rules.CueFeatures",
@@ -82,7 +91,7 @@ def _step(name):
 
 
 def _is_ours(name):
-    return name in (POINTER_FILE, LOCK_FILE) or name.startswith(TMP_PREFIX) or bool(VERSION_NAME.fullmatch(name))
+    return name in (POINTER_FILE, LOCK_FILE) or bool(_TMP_NAME.fullmatch(name) or VERSION_NAME.fullmatch(name))
 
 
 def is_model_folder(folder):
@@ -97,13 +106,16 @@ def is_model_folder(folder):
     bool
     """
     folder = Path(folder)
-    if (folder / POINTER_FILE).is_file():
-        return True
+    try:
+        pointer = (folder / POINTER_FILE).read_text(encoding="ascii").strip()
+        return bool(VERSION_NAME.fullmatch(pointer))
+    except (OSError, ValueError):
+        pass
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(meta, dict) and "format_version" in meta
+    return isinstance(meta, dict) and {"format_version", "labels", "pipeline_sha256"} <= set(meta)
 
 
 def check_target(folder):
@@ -345,7 +357,7 @@ def _writer_lock(root):
 
 def _clean_stale(root):
     for entry in root.iterdir():
-        if entry.name.startswith(TMP_PREFIX):
+        if _TMP_NAME.fullmatch(entry.name):
             _remove(entry)
 
 

@@ -36,6 +36,17 @@ def test_saving_refuses_a_folder_that_is_not_a_model(small_model, tmp_path):
     assert (data / "labels.csv").read_text(encoding="utf-8") == "precious"
 
 
+@pytest.mark.parametrize("entry,content", [("CURRENT", "my notes"), (".tmp-notes.txt", "x"),
+                                           ("model.json", '{"format_version": 1}')])
+def test_a_folder_that_only_looks_like_a_model_is_refused(small_model, tmp_path, entry, content):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / entry).write_text(content, encoding="utf-8")
+    with pytest.raises(ClassifyError, match="not a classify model"):
+        save_model(small_model, folder)
+    assert [p.name for p in folder.iterdir()] == [entry]
+
+
 def test_saving_refuses_a_file(small_model, tmp_path):
     target = tmp_path / "file"
     target.write_text("x", encoding="utf-8")
