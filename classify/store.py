@@ -91,7 +91,8 @@ def _step(name):
 
 
 def _is_ours(name):
-    return name in (POINTER_FILE, LOCK_FILE) or bool(_TMP_NAME.fullmatch(name) or VERSION_NAME.fullmatch(name))
+    # Not CURRENT: a folder is a model's only if its CURRENT names a version (is_model_folder).
+    return name == LOCK_FILE or bool(_TMP_NAME.fullmatch(name) or VERSION_NAME.fullmatch(name))
 
 
 def is_model_folder(folder):
