@@ -10,7 +10,12 @@ from classify.errors import ClassifyError
 
 
 def umask():
-    """The process's file mode creation mask."""
+    """The process's file mode creation mask.
+
+    Returns
+    -------
+    int
+    """
     # /proc gives it without changing it; os.umask has to set it to read it.
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -24,12 +29,27 @@ def umask():
 
 
 def default_mode(directory=False):
-    """The mode ``open`` or ``mkdir`` would give a new file or folder under the current umask."""
+    """The mode ``open`` or ``mkdir`` would give a new file or folder under the current umask.
+
+    Parameters
+    ----------
+    directory : bool
+        A folder (0777 before the umask) rather than a file (0666).
+
+    Returns
+    -------
+    int
+    """
     return (0o777 if directory else 0o666) & ~umask()
 
 
 def fsync_dir(folder):
-    """Flush a folder's entries (a rename into it) to disk, where the platform allows."""
+    """Flush a folder's entries (a rename into it) to disk, where the platform allows.
+
+    Parameters
+    ----------
+    folder : str or Path
+    """
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

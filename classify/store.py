@@ -221,7 +221,18 @@ def _shown(value):
 
 
 def card_sha256(card):
-    """SHA-256 of a model card's content, ``card_sha256`` left out, in a canonical JSON form."""
+    """SHA-256 of a model card's content, in a canonical JSON form.
+
+    Parameters
+    ----------
+    card : dict
+        The card; its own ``card_sha256`` field, if any, is left out.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+    """
     body = {k: v for k, v in card.items() if k != "card_sha256"}
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return sha256(canonical.encode("utf-8")).hexdigest()

@@ -85,7 +85,7 @@ def test_idempotent_where_it_was_not():
     assert normalise("01  :  13") == "01:13"
 
 
-def _seconds(func, text, repeats=3):
+def _seconds(func, text, repeats=5):
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()

