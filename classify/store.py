@@ -477,6 +477,11 @@ def current_version(folder):
     except (FileNotFoundError, NotADirectoryError):
         if (folder / META_FILE).is_file():
             return folder
+        # classify before versioned folders renamed the old model aside while saving; a kill there left it.
+        aside = folder.with_name(f".{folder.name}.old")
+        if (aside / META_FILE).is_file():
+            raise ClassifyError(f"no model at {folder}, but an interrupted save of an older classify left one "
+                                f"in {aside}: rename it to {folder}") from None
         raise ClassifyError(f"no model at {folder} (expected {POINTER_FILE} or {META_FILE} there; "
                             "run 'classify train' first)") from None
     except OSError as exc:

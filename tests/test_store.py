@@ -291,3 +291,12 @@ def test_an_edited_card_is_one_line_on_the_command_line(saved, tmp_path, capsys)
     status = main(["predict", "--model", str(saved), str(article)])
     err = capsys.readouterr().err
     assert status == 2 and "'thresholds' must be" in err and err.count("\n") == 1
+
+
+def test_a_model_left_aside_by_an_older_save_is_pointed_out(saved, tmp_path):
+    aside = tmp_path / ".gone.old"
+    shutil.copytree(current_version(saved), aside)
+    with pytest.raises(ClassifyError, match=r"interrupted save of an older classify left one in .*\.gone\.old"):
+        load_model(tmp_path / "gone")
+    with pytest.raises(ClassifyError, match="run 'classify train' first"):
+        load_model(tmp_path / "other")
