@@ -1,4 +1,5 @@
 """The command line: ``python -m classify <command>``; every command is a thin layer over the API."""
+# The docstring above is for the code; --help shows DESCRIPTION, plain text.
 
 import argparse
 import json
@@ -10,6 +11,9 @@ from classify.errors import ClassifyError
 DEFAULT_MODEL = "models/default"
 DEFAULT_LABELS = "data/labels.csv"
 DEFAULT_MARKS = "data/segmentation.csv"
+DESCRIPTION = ("Label the paragraphs of Arabic news about armed conflict with shelling, ground_advance, withdrawal, "
+               "humanitarian and claim_denial: train a model, evaluate it, label articles, and build the labelled data. "
+               "Errors are one line on standard error and exit status 2.")
 
 
 def _corpus(args):
@@ -21,9 +25,11 @@ def _corpus(args):
 def _train(args):
     from classify.config import load_config
     from classify.data import load_labels
-    from classify.model import save_model, train
+    from classify.model import train
+    from classify.store import check_target, save_model
 
     config = load_config(args.config)
+    check_target(args.out)  # before training, not after minutes of it
     table = load_labels(args.labels, _corpus(args))
     part = table[table.split == "train"]
     print(f"training {config['classifier']} on {len(part)} paragraphs ({args.labels}, split=train)", file=sys.stderr)
@@ -39,12 +45,16 @@ def _train(args):
 
 def _evaluate(args):
     from classify.data import load_labels
-    from classify.evaluate import metrics, metrics_table, write_report
-    from classify.model import binarize, load_model
+    from classify.evaluate import check_labels_file, metrics, metrics_table, write_report
+    from classify.model import binarize
     from classify.rules import cue_labels
+    from classify.store import load_model
 
     model = load_model(args.model)
     table = load_labels(args.labels, _corpus(args))
+    warning = check_labels_file(model.meta, args.labels, args.allow_other_labels)
+    if warning:
+        print(f"classify: {warning}", file=sys.stderr)
     part = table[table.split == args.split]
     if part.empty:
         raise ClassifyError(f"{args.labels}: no paragraphs in split {args.split!r}")
@@ -65,14 +75,21 @@ def _evaluate(args):
 def _predict(args):
     import time
 
-    from classify.data import atomic_write
     from classify.display import show
-    from classify.model import load_model
+    from classify.io import atomic_write
+    from classify.store import load_model
     from classify.predict import iter_records, label_stream
 
     model = load_model(args.model)
-    records = (r for path in args.inputs for r in iter_records(path, segment_records=args.segment))
-    labelled = _progress(label_stream(model, records))
+    kept = dict.fromkeys(args.inputs, 0)
+
+    def records():
+        for path in args.inputs:
+            for r in iter_records(path, segment_records=args.segment):
+                kept[path] += 1
+                yield r
+
+    labelled = _progress(label_stream(model, records()))
     shown = args.show or (not args.output and sys.stdout.isatty())
     count, start = 0, time.perf_counter()
 
@@ -92,6 +109,9 @@ def _predict(args):
         atomic_write(args.output, write)  # a temporary file, renamed when complete
     else:
         write(None if shown else sys.stdout)
+    for path in (p for p, n in kept.items() if not n):
+        print(f"classify: {'standard input' if path == '-' else path}: no paragraph kept to label "
+              "(an article of page furniture only, or a file of no records)", file=sys.stderr)
     seconds = max(time.perf_counter() - start, 1e-9)
     where = f" to {args.output}" if args.output else ""
     print(f"wrote {count} records{where}: {count / seconds:,.0f} paragraphs/s", file=sys.stderr)
@@ -109,10 +129,11 @@ def _progress(items):
 
 
 def _data_check(args):
+    from classify.corpus import corpus_dir
     from classify.data import counts, load_labels
 
     table = load_labels(args.labels, _corpus(args))
-    print(f"{args.labels}: {len(table)} paragraphs, all valid against {args.corpus or 'the default corpus'}")
+    print(f"{args.labels}: {len(table)} paragraphs, all valid against the corpus in {corpus_dir(args.corpus)}")
     print(counts(table).to_string(index=False))
     share = table.groupby("split").size() / len(table)
     print(f"\nsources: {table.source.value_counts().to_dict()}; test share {share.get('test', 0):.1%}; "
@@ -120,8 +141,9 @@ def _data_check(args):
 
 
 def _data_sample(args):
-    from classify.data import atomic_write, load_labels
-    from classify.model import load_model
+    from classify.data import load_labels
+    from classify.io import atomic_write
+    from classify.store import load_model
     from classify.sample import sample
 
     corpus = _corpus(args)
@@ -161,9 +183,20 @@ def _data_segmentation(args):
           f"{scores['article_kept']:.1%}; {scores['furniture_lines']} furniture lines, dropped {scores['furniture_dropped']:.1%}")
 
 
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("classify")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _parser():
-    parser = argparse.ArgumentParser(prog="classify", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="classify", description=DESCRIPTION,
+                                     epilog="Run 'classify COMMAND --help' for the options of a command.")
+    parser.add_argument("--version", action="version", version=f"classify {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(sub, name, func, help_):
         p = sub.add_parser(name, help=help_, description=help_)
@@ -171,57 +204,75 @@ def _parser():
         return p
 
     def corpus_arg(p):
-        p.add_argument("--corpus", help="corpus folder (default: $CLASSIFY_CORPUS or ../shared/corpus)")
+        p.add_argument("--corpus", metavar="DIR",
+                       help="corpus folder (default: $CLASSIFY_CORPUS, else ../shared/corpus)")
+
+    def labels_arg(p, help_="labels file, CSV of spans (default: %(default)s)"):
+        p.add_argument("--labels", default=DEFAULT_LABELS, metavar="FILE", help=help_)
 
     p = add(commands, "train", _train, "train a model on the training split")
-    p.add_argument("--config", help="TOML configuration (default: the package defaults)")
-    p.add_argument("--labels", default=DEFAULT_LABELS)
-    p.add_argument("--out", default=DEFAULT_MODEL)
-    p.add_argument("--jobs", type=int, default=None, help="parallel cross-validation folds")
+    p.add_argument("--config", metavar="FILE", help="TOML configuration (default: the package defaults)")
+    labels_arg(p)
+    p.add_argument("--out", default=DEFAULT_MODEL, metavar="DIR",
+                   help="model folder to create or update; refused if it holds anything but a model "
+                        "(default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N", help="cross-validation folds run in parallel")
     corpus_arg(p)
 
     p = add(commands, "evaluate", _evaluate, "evaluate a model on a labelled split and write the report")
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--split", default="test", choices=("train", "test"))
-    p.add_argument("--labels", default=DEFAULT_LABELS)
-    p.add_argument("--reports", default="reports")
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="DIR", help="model folder (default: %(default)s)")
+    p.add_argument("--split", default="test", choices=("train", "test"), help="split to score (default: %(default)s)")
+    labels_arg(p, "labels file; must be the one the model was trained on (default: %(default)s)")
+    p.add_argument("--reports", default="reports", metavar="DIR",
+                   help="folder for metrics.md, metrics.json and the plots (default: %(default)s)")
+    p.add_argument("--allow-other-labels", action="store_true",
+                   help="evaluate even if the labels file differs from the one the model was trained on")
     corpus_arg(p)
 
     p = add(commands, "predict", _predict,
             "label articles (.txt), records (.jsonl, .csv, or either gzipped) or standard input (-), streaming")
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="an article .txt, a .jsonl(.gz) with a text field, a .csv(.gz) with a text column, "
+                        "or - for standard input")
     p.add_argument("--segment", action="store_true",
                    help="each record's text is an article: write one record per kept paragraph, with start and end")
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("-o", "--output", help="write JSONL here instead of standard output")
-    p.add_argument("--show", action="store_true", help="print each paragraph with its labels (Arabic shaped on a terminal)")
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="DIR", help="model folder (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write JSONL here instead of standard output")
+    p.add_argument("--show", action="store_true",
+                   help="print each paragraph with its labels (Arabic shaped on a terminal) instead of JSONL")
 
-    data = add(commands, "data", None, "build and check the labelled data").add_subparsers(dest="data_command",
-                                                                                           required=True)
+    data = add(commands, "data", None, "build and check the labelled data").add_subparsers(
+        dest="data_command", required=True, metavar="DATA_COMMAND")
     p = add(data, "check", _data_check, "validate the labels file against the corpus and print counts")
-    p.add_argument("--labels", default=DEFAULT_LABELS)
+    labels_arg(p)
     corpus_arg(p)
     p = add(data, "sample", _data_sample, "choose paragraphs to label next (JSONL)")
-    p.add_argument("--n", type=int, required=True)
-    p.add_argument("--strategy", default="random", choices=("random", "stratified", "uncertainty"))
-    p.add_argument("--model", default=DEFAULT_MODEL, help="for --strategy uncertainty")
-    p.add_argument("--source", default="all", choices=("all", "unifiedfc", "saudinewsnet"))
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--labels", default=DEFAULT_LABELS)
-    p.add_argument("-o", "--output")
+    p.add_argument("--n", type=int, required=True, help="how many paragraphs")
+    p.add_argument("--strategy", default="random", choices=("random", "stratified", "uncertainty"),
+                   help="random; stratified, equal draws from the strata of the codebook cue words; or uncertainty, "
+                        "those nearest a model's thresholds "
+                        "(default: %(default)s)")
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="DIR",
+                   help="model folder for --strategy uncertainty (default: %(default)s)")
+    p.add_argument("--source", default="all", choices=("all", "unifiedfc", "saudinewsnet"),
+                   help="corpus to sample from (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    labels_arg(p, "labels file; its paragraphs are not sampled again (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write JSONL here instead of standard output")
     corpus_arg(p)
     p = add(data, "merge", _data_merge, "validate a labelled batch (CSV or JSONL) and add it to the labels file")
-    p.add_argument("batch")
-    p.add_argument("--labels", default=DEFAULT_LABELS)
+    p.add_argument("batch", help="labelled batch: CSV or JSONL with doc_id, start, end, labels")
+    labels_arg(p, "labels file to add to (default: %(default)s)")
     p.add_argument("--source", default="manual", choices=("manual", "rule", "model"),
-                   help="source of rows that do not name one")
+                   help="source of rows that do not name one (default: %(default)s)")
     corpus_arg(p)
     p = add(data, "agreement", _data_agreement, "per-label Cohen's kappa and F1 between two labellings")
-    p.add_argument("first")
-    p.add_argument("second")
+    p.add_argument("first", help="first labelling (CSV or JSONL of spans)")
+    p.add_argument("second", help="second labelling of the same spans")
     corpus_arg(p)
     p = add(data, "segmentation", _data_segmentation, "measure the segmenter on hand-marked page lines")
-    p.add_argument("--marks", default=DEFAULT_MARKS)
+    p.add_argument("--marks", default=DEFAULT_MARKS, metavar="FILE",
+                   help="CSV of marked page lines (default: %(default)s)")
     p.add_argument("--set", default=None, help="only this set of pages (e.g. eval)")
     corpus_arg(p)
     return parser
@@ -233,7 +284,11 @@ def main(argv=None):
     try:
         args.func(args)
     except ClassifyError as exc:
-        print(f"classify: {exc}", file=sys.stderr)
+        from classify.display import escape_controls
+
+        # One line, whatever the message quotes (a multi-line value, a library's message),
+        # and no control character from a quoted input reaches the terminal.
+        print(f"classify: {escape_controls(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("classify: interrupted; nothing was half-written", file=sys.stderr)

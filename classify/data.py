@@ -8,14 +8,13 @@ UTF-8 text, so a label can never silently drift onto other text.
 import csv
 import hashlib
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from classify.corpus import load_corpus
 from classify.errors import ClassifyError
+from classify.io import atomic_write
 from classify.jsonl import records
 from classify.normalise import normalise
 from classify.rules import LABELS
@@ -170,20 +169,6 @@ def load_labels(path="data/labels.csv", corpus=None):
     table = parse_spans(path, corpus if corpus is not None else load_corpus())
     check_consistency(table)
     return table
-
-
-def atomic_write(path, write):
-    """Call ``write(fh)`` on a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_labels(table, path="data/labels.csv"):

@@ -7,8 +7,51 @@ import numpy as np
 from sklearn.metrics import (f1_score, hamming_loss, multilabel_confusion_matrix, precision_recall_curve,
                              precision_recall_fscore_support)
 
-from classify.data import atomic_write
+from classify.corpus import file_sha256
+from classify.errors import ClassifyError
+from classify.io import atomic_write
 from classify.rules import LABELS
+
+
+def check_labels_file(meta, labels_file, allow_other=False):
+    """Refuse to score a model against a labels file other than the one it was trained on.
+
+    With another file the split can differ: test paragraphs may have been trained on,
+    and the score would be inflated without a sign of it.
+
+    Parameters
+    ----------
+    meta : dict
+        The model card (``model.meta``), with ``labels_file_sha256``.
+    labels_file : str or Path
+    allow_other : bool
+        Return a warning instead of refusing.
+
+    Returns
+    -------
+    str or None
+        A warning to show when ``allow_other`` let a difference through, else ``None``.
+
+    Raises
+    ------
+    ClassifyError
+        If the file's SHA-256 differs from the recorded one (or none was recorded) and
+        ``allow_other`` is false.
+    """
+    recorded = meta.get("labels_file_sha256")
+    try:
+        actual = file_sha256(labels_file)
+    except OSError as exc:
+        raise ClassifyError(f"cannot read {labels_file}: {exc.strerror}") from None
+    if recorded == actual:
+        return None
+    problem = (f"{labels_file} is not the labels file the model was trained on (SHA-256 {actual[:12]}, "
+               f"model.json records {recorded[:12]})" if recorded else
+               f"the model records no labels file, so {labels_file} cannot be checked against it")
+    if not allow_other:
+        raise ClassifyError(f"{problem}: its test split may overlap the training data; "
+                            "pass --allow-other-labels to evaluate anyway")
+    return f"warning: {problem}; the scores may be inflated"
 
 
 def metrics(Y_true, Y_pred, labels=LABELS):
@@ -127,7 +170,6 @@ def segmentation_scores(marks_path, corpus, which=None):
     import pandas as pd
 
     from classify.data import read_text, span_sha1
-    from classify.errors import ClassifyError
     from classify.segment import segment
 
     marks = pd.read_csv(io.StringIO(read_text(marks_path)), dtype={"sha1": str})

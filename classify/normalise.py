@@ -21,11 +21,13 @@ _CONTROLS = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00
 _SPACE = re.compile(r"\s+")
 
 # Crawled pages space out punctuation: "بغداد ( رويترز ) - قال ... .", ". . .", "01 : 13".
+# Every pattern is linear: a run of white space is only ever scanned from its first
+# character ((?<!\s)), never once from each of its characters.
 _SPACED_ELLIPSIS = re.compile(r"\.(?: \.)+")
-_SPACE_BEFORE = re.compile(r"\s+([.,،؛;:!?؟)\]}»])")
+_SPACE_BEFORE = re.compile(r"(?<!\s)\s+([.,،؛;:!?؟)\]}»])")
 _SPACE_AFTER = re.compile(r"([(\[{«])\s+")
 _SPACED_DIGIT_SEP = re.compile(r"(?<=\d) ([:/.,]) (?=\d)")
-_QUOTED = re.compile(r'"\s*([^"]*?)\s*"')
+_QUOTED = re.compile(r'"([^"]*)"')
 
 
 def strip_diacritics(text):
@@ -69,7 +71,12 @@ def unspace_punctuation(text):
     text = _SPACED_DIGIT_SEP.sub(r"\1", text)
     text = _SPACE_BEFORE.sub(r"\1", text)
     text = _SPACE_AFTER.sub(r"\1", text)
-    return _QUOTED.sub(r'"\1"', text)
+    return _QUOTED.sub(_strip_quoted, text)
+
+
+def _strip_quoted(match):
+    # str.strip, not a regex with \s* on both sides of a lazy group: that one is quadratic.
+    return f'"{match.group(1).strip()}"'
 
 
 def collapse_whitespace(text):
@@ -77,7 +84,9 @@ def collapse_whitespace(text):
     return _SPACE.sub(" ", text).strip()
 
 
-# Order matters: invisible characters go before anything that matches across them.
+# Order matters: invisible characters go before anything that matches across them, and
+# white space is collapsed before the punctuation patterns, which expect single spaces; in
+# this order a second pass changes nothing (normalise is idempotent).
 STEPS = (
     ("controls", strip_controls),
     ("diacritics", strip_diacritics),
@@ -86,8 +95,8 @@ STEPS = (
     ("alef_maqsura", unify_alef_maqsura),
     ("teh_marbuta", unify_teh_marbuta),
     ("digits", ascii_digits),
-    ("punctuation", unspace_punctuation),
     ("whitespace", collapse_whitespace),
+    ("punctuation", unspace_punctuation),
 )
 
 

@@ -219,7 +219,7 @@ def test_default_model_predicts_the_same_with_the_fast_and_the_reference_blocks(
 def test_blocks_round_trip_through_skops_with_arrays_and_no_caches():
     import skops.io as sio
 
-    from classify.model import TRUSTED_TYPES
+    from classify.store import TRUSTED_TYPES
 
     fast = CharTfidf(min_df=1).fit(FIXTURE)
     expected = fast.transform(FIXTURE).toarray()  # builds the lookup tables, which are not saved

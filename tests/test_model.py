@@ -6,6 +6,7 @@ import pytest
 from classify import load_model, save_model, train
 from classify.errors import ClassifyError
 from classify.model import best_threshold, binarize
+from classify.store import current_version
 from classify.rules import LABELS
 
 
@@ -24,7 +25,7 @@ def test_fit_save_load_gives_identical_predictions(fitted, tmp_path):
     assert loaded.thresholds == model.thresholds
     np.testing.assert_array_equal(loaded.predict_proba(texts).to_numpy(), model.predict_proba(texts).to_numpy())
     assert loaded.predict(texts) == model.predict(texts)
-    meta = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
+    meta = json.loads((current_version(tmp_path / "m") / "model.json").read_text(encoding="utf-8"))
     assert meta["labels"] == list(LABELS) and len(meta["pipeline_sha256"]) == 64
     assert {"python", "scikit-learn", "classify"} <= set(meta["versions"])
 
@@ -55,14 +56,14 @@ def test_empty_or_non_arabic_text_gets_a_prediction(fitted, text):
 def test_tampered_model_file_is_refused(fitted, tmp_path):
     model, _ = fitted
     folder = save_model(model, tmp_path / "m")
-    with open(folder / "model.skops", "ab") as fh:
+    with open(current_version(folder) / "model.skops", "ab") as fh:
         fh.write(b"\0")
     with pytest.raises(ClassifyError, match="SHA-256 differs"):
         load_model(folder)
 
 
 def _rewrite_meta(folder, **changes):
-    path = folder / "model.json"
+    path = current_version(folder) / "model.json"
     meta = json.loads(path.read_text(encoding="utf-8"))
     meta.update(changes)
     path.write_text(json.dumps(meta), encoding="utf-8")
@@ -72,10 +73,10 @@ def test_unknown_format_or_labels_are_refused(fitted, tmp_path):
     model, _ = fitted
     folder = save_model(model, tmp_path / "m")
     _rewrite_meta(folder, format_version=99)
-    with pytest.raises(ClassifyError, match="format version 99"):
+    with pytest.raises(ClassifyError, match="'format_version' must be one of 1, 2, got 99"):
         load_model(folder)
-    _rewrite_meta(folder, format_version=1, labels=["shelling", "looting"])
-    with pytest.raises(ClassifyError, match="unknown label set"):
+    _rewrite_meta(folder, format_version=2, labels=["shelling", "looting"])
+    with pytest.raises(ClassifyError, match="'labels' must be the list shelling, ground_advance"):
         load_model(folder)
 
 
@@ -86,7 +87,7 @@ def test_untrusted_types_are_refused(tmp_path):
     from classify.model import Model
     # A pipeline carrying an arbitrary function: skops would call it on load.
     folder = save_model(Model(FunctionTransformer(func=print), {label: 0.5 for label in LABELS}), tmp_path / "m")
-    assert sio.get_untrusted_types(file=folder / "model.skops")
+    assert sio.get_untrusted_types(file=current_version(folder) / "model.skops")
     with pytest.raises(ClassifyError, match="untrusted type"):
         load_model(folder)
 
@@ -96,17 +97,19 @@ def test_a_failed_save_leaves_the_previous_model(fitted, tmp_path, monkeypatch):
 
     model, texts = fitted
     folder = save_model(model, tmp_path / "m")
-    before = (folder / "model.skops").read_bytes()
+    version = current_version(folder)
+    before = (version / "model.skops").read_bytes()
 
     def broken(*args, **kwargs):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(sio, "dump", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(ClassifyError, match="cannot save the model .*No space left"):
         save_model(model, folder)
-    assert (folder / "model.skops").read_bytes() == before
+    assert current_version(folder) == version and (version / "model.skops").read_bytes() == before
     assert load_model(folder).predict(texts[:3]) == model.predict(texts[:3])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", "CURRENT", version.name]
 
 
 def test_missing_model(tmp_path):

@@ -1,6 +1,8 @@
 import re
+import time
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classify.normalise import ArabicNormaliser, normalise
@@ -54,3 +56,73 @@ def test_output_is_clean(text):
 @given(st.text(max_size=60))
 def test_any_text_is_accepted(text):
     assert isinstance(normalise(text), str)
+
+
+# Punctuation, brackets, quotes, digits and every kind of white space, densely: where the
+# punctuation patterns and the white-space collapse meet.
+punctuation_heavy = st.text(alphabet=st.sampled_from(list('اب1٢ .,،؛:;!?؟()[]{}«»"/\n\t\r\u00a0\u2003\u200fـَ')),
+                            max_size=40)
+
+
+@settings(max_examples=500)
+@given(punctuation_heavy)
+def test_idempotent_on_punctuation_heavy_text(text):
+    once = normalise(text)
+    assert normalise(once) == once
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=60), st.sampled_from(["punctuation", "whitespace", "controls", "teh_marbuta"]))
+def test_idempotent_on_any_text_with_any_step_switched(text, step):
+    switches = {step: step == "teh_marbuta"}
+    once = normalise(text, **switches)
+    assert normalise(once, **switches) == once
+
+
+def test_idempotent_where_it_was_not():
+    # The digit separator pattern wants single spaces; it used to run before the collapse.
+    assert normalise("[a!\n?1 /\n11!") == "[a!?1/11!"
+    assert normalise("01  :  13") == "01:13"
+
+
+def _seconds(func, text, repeats=5):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+# Each input repeats a pattern n times; a step that rescans a run from each of its
+# characters takes ~100x longer at 10n, a linear one ~10x.
+ADVERSARIAL = {
+    "one word and spaces": lambda n: "قصف" + " " * n,
+    "spaces then a word": lambda n: " " * n + "قصف",
+    "newlines and tabs": lambda n: "قصف" + "\n\t " * (n // 3),
+    "an open quote and spaces": lambda n: '"' + " " * n,
+    "quotes and spaces": lambda n: '" ' * (n // 2),
+    "a digit and spaces": lambda n: "1" + " " * n + "x",
+    "spaced dots": lambda n: ". " * (n // 2),
+    "open brackets": lambda n: "( " * (n // 2),
+    "closing brackets": lambda n: " )" * (n // 2),
+    "digits and separators": lambda n: "1 : " * (n // 4),
+    "invisible characters": lambda n: "\u200f \u200b" * (n // 3),
+    "no-break spaces": lambda n: "ق" + "\u00a0" * n,
+}
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+@pytest.mark.parametrize("switches", [{}, {"whitespace": False}], ids=["default", "no-whitespace-step"])
+def test_work_grows_linearly(name, switches):
+    make = ADVERSARIAL[name]
+    n = 5_000
+    small = _seconds(lambda t: normalise(t, **switches), make(n))
+    large = _seconds(lambda t: normalise(t, **switches), make(10 * n))
+    # Linear is ~10; quadratic ~100. The floor keeps timer noise on tiny times from failing it.
+    assert large / max(small, 2e-4) < 35, f"{name}: {small:.5f}s at n, {large:.5f}s at 10n"
+
+
+def test_a_100kb_record_of_one_word_and_spaces_is_normalised():
+    assert normalise("قصف" + " " * 100_000) == "قصف"
+    assert normalise('"' + " " * 100_000 + 'قصف "') == '"قصف"'

@@ -19,7 +19,9 @@ with a character outside the alphabet cannot be in the vocabulary and is skipped
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 # Documents are processed in batches of about this many code points, so that the
@@ -61,6 +63,13 @@ class CharTfidf(TransformerMixin, BaseEstimator):
     idf_ : ndarray
         Inverse document frequency of each column.
     """
+
+    # The same checks as scikit-learn's TfidfVectorizer, so a bad configuration fails before any fit.
+    _parameter_constraints = {
+        key: TfidfVectorizer._parameter_constraints[key]
+        for key in ("ngram_range", "min_df", "max_df", "max_features", "sublinear_tf", "lowercase", "norm", "use_idf",
+                    "smooth_idf", "dtype")
+    } | {"analyzer": [StrOptions({"char", "char_wb"})]}
 
     def __init__(self, analyzer="char_wb", ngram_range=(3, 6), min_df=2, max_df=1.0, max_features=None,
                  sublinear_tf=True, lowercase=False, norm="l2", use_idf=True, smooth_idf=True, dtype=np.float32):
