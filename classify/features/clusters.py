@@ -12,11 +12,8 @@ import hashlib
 import re
 from pathlib import Path
 
-import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 from classify.errors import ClassifyError
+from classify.features.tokens import TokenTfidf
 
 TABLE = Path(__file__).with_name("clusters.tsv.gz")
 _WORD = re.compile(r"\w+")
@@ -37,7 +34,7 @@ def load_table(path=TABLE):
     return _LOADED[path]
 
 
-class ClusterWords(TransformerMixin, BaseEstimator):
+class ClusterWords(TokenTfidf):
     """TF-IDF of word-cluster uni- and bigrams; words outside the table are skipped.
 
     The table's hash is saved at fit and checked at transform, so a model never runs
@@ -50,27 +47,11 @@ class ClusterWords(TransformerMixin, BaseEstimator):
     weight : float
     """
 
-    def __init__(self, ngram_range=(1, 2), min_df=2, weight=1.0):
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.weight = weight
+    prefix = "cluster"
 
-    def _clusters(self, X):
+    def _tokens(self, X):
         table, digest = load_table()
         if getattr(self, "table_sha256_", digest) != digest:
             raise ClassifyError("the word cluster table differs from the one this model was trained with")
-        return [" ".join(table[w] for w in _WORD.findall(t) if w in table) for t in X], digest
-
-    def fit(self, X, y=None):
-        docs, self.table_sha256_ = self._clusters(X)
-        self.vectorizer_ = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(self.ngram_range),
-                                           min_df=self.min_df, sublinear_tf=True, lowercase=False,
-                                           dtype=np.float32).fit(docs)
-        return self
-
-    def transform(self, X):
-        out = self.vectorizer_.transform(self._clusters(X)[0])
-        return out * self.weight if self.weight != 1.0 else out
-
-    def get_feature_names_out(self, input_features=None):
-        return np.array([f"cluster_{name}" for name in self.vectorizer_.get_feature_names_out()], dtype=object)
+        self.table_sha256_ = digest
+        return [" ".join(table[w] for w in _WORD.findall(t) if w in table) for t in X]

@@ -7,9 +7,7 @@ suffixes that Arabic glues onto words. The stemmer is Snowball's Arabic light st
 
 import re
 
-import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+from classify.features.tokens import TokenTfidf
 
 _WORD = re.compile(r"\w+")
 _STEMMER = None
@@ -32,7 +30,7 @@ def stem_text(text):
     return " ".join(_stem(w) for w in _WORD.findall(text))
 
 
-class StemWords(TransformerMixin, BaseEstimator):
+class StemWords(TokenTfidf):
     """TF-IDF of word uni- and bigrams over light stems.
 
     Parameters
@@ -42,20 +40,7 @@ class StemWords(TransformerMixin, BaseEstimator):
     weight : float
     """
 
-    def __init__(self, ngram_range=(1, 2), min_df=2, weight=1.0):
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.weight = weight
+    prefix = "stem"
 
-    def fit(self, X, y=None):
-        self.vectorizer_ = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(self.ngram_range),
-                                           min_df=self.min_df, sublinear_tf=True, lowercase=False,
-                                           dtype=np.float32).fit([stem_text(t) for t in X])
-        return self
-
-    def transform(self, X):
-        out = self.vectorizer_.transform([stem_text(t) for t in X])
-        return out * self.weight if self.weight != 1.0 else out
-
-    def get_feature_names_out(self, input_features=None):
-        return np.array([f"stem_{name}" for name in self.vectorizer_.get_feature_names_out()], dtype=object)
+    def _tokens(self, X):
+        return [stem_text(t) for t in X]
