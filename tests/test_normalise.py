@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classify.normalise import ArabicNormaliser, normalise
+from classify.normalise import STEPS, ArabicNormaliser, normalise
 
 arabic_text = st.text(alphabet=st.sampled_from(list("ابتثجحخدذرزسشصضطظعغفقكلمنهويىةأإآءؤئ ًٌٍَُِّْٰـ٠١٢٣٤٥٦٧٨٩۴۵.,،:()\"\u200f\u200b\n\t")),
                       max_size=80)
@@ -126,3 +126,16 @@ def test_work_grows_linearly(name, switches):
 def test_a_100kb_record_of_one_word_and_spaces_is_normalised():
     assert normalise("قصف" + " " * 100_000) == "قصف"
     assert normalise('"' + " " * 100_000 + 'قصف "') == '"قصف"'
+
+
+@given(st.text(alphabet=st.sampled_from(list("اأإآٱىةيه٠١٩۰۹0 .,()«»\"\n\t\u064e\u0651\u0640\u200f\u202b\ufeff\u00adabc")),
+               max_size=80),
+       st.fixed_dictionaries({name: st.booleans() for name, _ in STEPS}))
+@settings(max_examples=300, deadline=None)
+def test_one_pass_equals_the_steps_in_order(text, switches):
+    # normalise() merges the single-character steps into one pass: it must equal running every step in turn.
+    expected = text
+    for name, step in STEPS:
+        if switches[name]:
+            expected = step(expected)
+    assert normalise(text, **switches) == expected
