@@ -88,3 +88,20 @@ def test_cluster_block_refuses_another_table(monkeypatch):
     block.table_sha256_ = "0" * 64
     with pytest.raises(ClassifyError, match="cluster table"):
         block.transform(["قصف"])
+
+
+def test_cluster_block_equals_tfidf_over_cluster_words():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from classify.features import clusters
+
+    if not clusters.TABLE.is_file():
+        pytest.skip("no cluster table built")
+    texts = [normalise(t) for t in ("قصفت الطائرات الحربية المدينة وانسحب المقاتلون", "انسحب المقاتلون من المدينة",
+                                    "قصفت الطائرات المدينة", "نفت المصادر انسحاب المقاتلين من المدينة", "", "xyz")]
+    block = clusters.ClusterWords(min_df=1).fit(texts)
+    words = [" ".join(f"c{c}" for c in clusters.cluster_tokens(t)) for t in texts]
+    reference = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), min_df=1,
+                                sublinear_tf=True, lowercase=False).fit(words)
+    assert list(block.get_feature_names_out()) == [f"cluster_{n}" for n in reference.get_feature_names_out()]
+    np.testing.assert_allclose(block.transform(texts).toarray(), reference.transform(words).toarray(), atol=1e-6)

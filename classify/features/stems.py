@@ -7,7 +7,9 @@ suffixes that Arabic glues onto words. The stemmer is Snowball's Arabic light st
 
 import re
 
-from classify.features.tokens import TokenTfidf
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 _WORD = re.compile(r"\w+")
 _STEMMER = None
@@ -30,7 +32,7 @@ def stem_text(text):
     return " ".join(_stem(w) for w in _WORD.findall(text))
 
 
-class StemWords(TokenTfidf):
+class StemWords(TransformerMixin, BaseEstimator):
     """TF-IDF of word uni- and bigrams over light stems.
 
     Parameters
@@ -38,9 +40,23 @@ class StemWords(TokenTfidf):
     ngram_range : tuple of int
     min_df : int
     weight : float
+        Scale of the block against the others.
     """
 
-    prefix = "stem"
+    def __init__(self, ngram_range=(1, 2), min_df=2, weight=1.0):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.weight = weight
 
-    def _tokens(self, X):
-        return [stem_text(t) for t in X]
+    def fit(self, X, y=None):
+        self.vectorizer_ = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(self.ngram_range),
+                                           min_df=self.min_df, sublinear_tf=True, lowercase=False,
+                                           dtype=np.float32).fit([stem_text(t) for t in X])
+        return self
+
+    def transform(self, X):
+        out = self.vectorizer_.transform([stem_text(t) for t in X])
+        return out * self.weight if self.weight != 1.0 else out
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array([f"stem_{name}" for name in self.vectorizer_.get_feature_names_out()], dtype=object)
