@@ -8,6 +8,7 @@ cover, a losing side) and emits one feature per family *and the way it is framed
 Words are matched at the start of a word after at most a proclitic, on normalised text.
 """
 
+import functools
 import re
 
 import numpy as np
@@ -69,8 +70,10 @@ FEATURES = tuple([f"{e}@{frame}" for e in EVENT_FAMILIES for frame in _FRAMES] +
 _COLUMN = {name: j for j, name in enumerate(FEATURES)}
 
 
+@functools.lru_cache(maxsize=200_000)
 def _families(word):
     # A word belongs to a family when, after at most one proclitic, it begins with a family word.
+    # Cached: news vocabulary repeats, and this is the block's inner loop.
     found = set()
     for clitic in _PROCLITICS:
         if clitic and not word.startswith(clitic):
@@ -83,7 +86,7 @@ def _families(word):
             if hit:
                 # "من" (from) only as the whole word: as a prefix it matches half the language.
                 found |= hit - {"from"} if n < len(stem) else hit
-    return found
+    return frozenset(found)
 
 
 def sentence_features(text):
@@ -94,7 +97,7 @@ def sentence_features(text):
         seen = [_families(w) for w in words]
         for i, fams in enumerate(seen):
             if "truth" in fams and i and words[i - 1] in _NEGATORS:
-                fams.add("deny")
+                seen[i] = fams | {"deny"}
         present = set().union(*seen) if seen else set()
         if not present:
             continue
