@@ -12,7 +12,8 @@ import re
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+from classify.features.char import CharTfidf
 
 _SENTENCE = re.compile(r"[^.!?؟؛\n]+[.!?؟؛]*")
 MIN_CHARS = 12
@@ -71,8 +72,9 @@ class SentenceMaxTfidf(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         sentences, _ = self._split(X)
-        self.vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range), min_df=self.min_df,
-                                           sublinear_tf=True, lowercase=False, dtype=np.float32).fit(sentences)
+        # The numpy vectoriser of the char block: the same matrix as TfidfVectorizer, several times faster.
+        self.vectorizer_ = CharTfidf(analyzer="char_wb", ngram_range=tuple(self.ngram_range), min_df=self.min_df,
+                                     sublinear_tf=True, lowercase=False, dtype=np.float32).fit(sentences)
         return self
 
     def transform(self, X):
