@@ -402,3 +402,12 @@ def test_iter_records_raises_classify_error_not_a_library_error(tmp_path):
     path.write_text('{"text": "x", "v": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
     with pytest.raises(ClassifyError, match="line 1 nests"):
         list(iter_records(str(path)))
+
+
+def test_the_writer_never_writes_nan_or_a_traceback():
+    from classify.predict import dump_record
+
+    assert dump_record({"text": "قصف", "v": 1.5}) == '{"text": "قصف", "v": 1.5}\n'
+    for bad in ({"v": float("nan")}, {"v": float("inf")}, {"v": object()}):
+        with pytest.raises(ClassifyError, match="cannot write a record as JSON"):
+            dump_record(bad)
