@@ -78,7 +78,7 @@ def _predict(args):
     from classify.display import show
     from classify.io import atomic_write
     from classify.store import load_model
-    from classify.predict import iter_records, label_stream
+    from classify.predict import dump_record, iter_records, label_stream
 
     model = load_model(args.model)
     kept = dict.fromkeys(args.inputs, 0)
@@ -99,7 +99,7 @@ def _predict(args):
         for r in labelled:
             count += 1
             if fh is not None:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+                fh.write(dump_record(r))
             if shown:
                 prefix = f"{r['start']}-{r['end']} " if "start" in r else ""
                 prefix += f"[{';'.join(r['labels']) or '-'}] "

@@ -6,11 +6,13 @@ records are read, labelled and written a batch at a time.
 
 import csv
 import gzip
+import json
 import sys
 from itertools import chain, islice
 
 from classify.data import read_text
 from classify.errors import ClassifyError
+from classify.jsonl import kind as json_kind
 from classify.jsonl import records
 from classify.segment import segment
 
@@ -18,6 +20,10 @@ from classify.segment import segment
 # small enough to keep memory flat (see classify.model.PREDICT_BATCH).
 STREAM_BATCH = 2048
 _KINDS = ("jsonl", "json", "csv", "txt")
+#: The longest ``text`` (a record's, a CSV cell's, an article's) labelled or segmented, in characters.
+MAX_TEXT = 1_000_000
+#: The longest line read from a JSONL, CSV or gzipped input, in bytes (a JSONL record is one line).
+MAX_LINE = 64 * 2**20
 
 
 def _paragraphs(text, fields):
@@ -26,9 +32,13 @@ def _paragraphs(text, fields):
 
 
 def _lines(raw, source):
-    """The decoded lines of a binary stream; an undecodable byte is a one-line error naming its line."""
+    """The decoded lines of a binary stream; an undecodable byte or an overlong line is a
+    one-line error naming its line."""
     try:
-        for n, line in enumerate(raw, 1):
+        for n, line in enumerate(iter(lambda: raw.readline(MAX_LINE + 1), b""), 1):
+            if len(line) > MAX_LINE:
+                raise ClassifyError(f"{source}: line {n} is longer than the limit of {MAX_LINE:,} bytes "
+                                    "(expected one record or one line of text per line)")
             try:
                 yield line.decode("utf-8-sig" if n == 1 else "utf-8")
             except UnicodeDecodeError as exc:
@@ -38,22 +48,73 @@ def _lines(raw, source):
         raise ClassifyError(f"{source}: cannot read ({exc})") from None
 
 
+def _checked_text(text, where, what="'text'"):
+    """``text``, refused when it is longer than :data:`MAX_TEXT`."""
+    if len(text) > MAX_TEXT:
+        raise ClassifyError(f"{where}: {what} is {len(text):,} characters long, more than the limit of "
+                            f"{MAX_TEXT:,} (split it into smaller records)")
+    return text
+
+
 def _jsonl(lines, source):
     for n, record in records(lines, source):
-        if not isinstance(record.get("text"), str):
-            raise ClassifyError(f"{source}: line {n} has no string field 'text'")
+        text = record.get("text")
+        if not isinstance(text, str):
+            found = "it is missing" if "text" not in record else f"it is {json_kind(text)}"
+            raise ClassifyError(f"{source}: line {n} has no string field 'text' ({found}; "
+                                'expected e.g. {"text": "..."})')
+        _checked_text(text, f"{source}: line {n}")
         yield record
 
 
+# csv's messages for a malformed table, in the words of this package.
+_CSV_ERRORS = {
+    "field larger than field limit": f"a cell is longer than the limit of {MAX_TEXT:,} characters",
+    "unexpected end of data": 'a quoted cell is never closed (expected a closing ")',
+    "expected after": "a closing quote is followed by more of the cell (expected a comma or the end of the "
+                      'line after it; write a quote inside a quoted cell as "")',
+    "new-line character seen in unquoted field": "a carriage return (\\r) inside an unquoted cell (expected "
+                                                 "the cell quoted, or \\n or \\r\\n line ends)",
+}
+
+
 def _csv(lines, source):
-    reader = csv.DictReader(lines)
+    # csv's own cell limit (131,072 characters) raised to the text limit, for every column alike.
+    if csv.field_size_limit() < MAX_TEXT:
+        csv.field_size_limit(MAX_TEXT)
+    # strict: a stray quote is an error rather than a cell silently joined with what follows.
+    reader = csv.reader(lines, strict=True)
+    row_number, first_line = 0, 1
     try:
-        if "text" not in (reader.fieldnames or ()):
-            raise ClassifyError(f"{source}: no 'text' column (columns: {', '.join(reader.fieldnames or ())})")
-        for row in reader:
-            yield dict(row)
+        header = next(reader, None)
+        if header is None:
+            return  # no line at all: "the input is empty"
+        if "text" not in header:
+            raise ClassifyError(f"{source}: no 'text' column (columns: {', '.join(header)})")
+        twice = sorted({name for name in header if header.count(name) > 1})
+        if twice:
+            raise ClassifyError(f"{source}: the header names column(s) {', '.join(map(repr, twice))} more than "
+                                "once (expected distinct column names)")
+        row_number = 1
+        while True:
+            first_line = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                return
+            if not row:  # a blank line, which csv.DictReader skips too
+                continue
+            row_number += 1
+            where = f"{source}: row {row_number} (line {first_line})"
+            if len(row) != len(header):
+                raise ClassifyError(f"{where} has {len(row)} field(s), the header has {len(header)} "
+                                    "(expected one per column; quote a cell that holds a comma)")
+            record = dict(zip(header, row))
+            _checked_text(record["text"], where)
+            yield record
     except csv.Error as exc:
-        raise ClassifyError(f"{source}: line {reader.line_num}: {exc}") from None
+        message = next((ours for theirs, ours in _CSV_ERRORS.items() if theirs in str(exc)), str(exc))
+        where = f"row {row_number + 1} (line {first_line})" if row_number else "the header"
+        raise ClassifyError(f"{source}: {where}: {message}") from None
 
 
 def _kind(path):
@@ -88,7 +149,14 @@ def _sniff(lines):
 
 def _records(kind, lines, source, segment_records):
     if kind == "txt":
-        text = "".join(lines)
+        parts, size = [], 0
+        for part in lines:  # counted as read: standard input of any size stops at the limit
+            parts.append(part)
+            size += len(part)
+            if size > MAX_TEXT:
+                raise ClassifyError(f"{source}: the article is more than {MAX_TEXT:,} characters long, the limit "
+                                    "(split it, or give it as records of a JSONL file)")
+        text = "".join(parts)
         if not text.strip():
             raise ClassifyError(f"{source}: the input is empty")
         yield from _paragraphs(text, {"source": source})
@@ -125,8 +193,12 @@ def iter_records(path, segment_records=False):
     Raises
     ------
     ClassifyError
-        For an unknown input type, an unreadable or undecodable file, a record without
-        text, or an input with nothing but white space.
+        For an unknown input type, an unreadable or undecodable file, an input with
+        nothing but white space, a line longer than :data:`MAX_LINE` bytes, a text
+        longer than :data:`MAX_TEXT` characters, a JSONL record that is not an object,
+        lacks a string ``text`` or is not writable as JSON (see :mod:`classify.jsonl`),
+        a CSV row with more or fewer fields than the header, or a header naming a
+        column twice. The message names the file and line (or row) and what was expected.
     """
     if path == "-":
         yield from _records(*_sniff(_lines(sys.stdin.buffer, "<stdin>")), "<stdin>", segment_records)
@@ -151,6 +223,18 @@ def label_records(model, records):
     labels = model.labels_from_proba(proba)
     return [{**r, "labels": ls, "scores": {k: round(float(v), 4) for k, v in zip(model.labels, row)}}
             for r, ls, row in zip(records, labels, proba.itertuples(index=False))]
+
+
+def dump_record(record):
+    """One record as a line of JSON: UTF-8 text as it is, and never ``NaN`` or ``Infinity``.
+
+    Every record the readers yield can be written (they refuse what JSON cannot hold);
+    a record built otherwise that cannot is a :class:`ClassifyError`, not a traceback.
+    """
+    try:
+        return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ClassifyError(f"cannot write a record as JSON ({exc})") from None
 
 
 def label_stream(model, records, batch=STREAM_BATCH):
