@@ -81,6 +81,7 @@ def test_pipeline_renormalises_for_the_cues_only_after_a_non_default_normaliser(
     from classify.pipeline import make_pipeline
 
     def renormalise(params):
+        params = {"features__cues": "cues", **params}  # the cue block is off in the default model
         return make_pipeline(params=params).named_steps["features"].get_params()["cues"].renormalise
 
     assert renormalise({}) is False
