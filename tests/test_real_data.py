@@ -68,8 +68,10 @@ def test_default_model_on_the_seed_article(labels, tmp_path):
     save_model(model, tmp_path / "m")
     paragraphs = segment(SEED_ARTICLE.read_text(encoding="utf-8"))
     predicted = load_model(tmp_path / "m").predict([p.text for p in paragraphs])
+    assert len(paragraphs) == len(WORKED_EXAMPLE)
     assert [p.text[:len(start)] for p, (start, _) in zip(paragraphs, WORKED_EXAMPLE)] == [s for s, _ in WORKED_EXAMPLE]
-    # Every paragraph's primary type is found and the caption gets nothing. (The full
-    # comparison, with the two paragraphs the model gets partly wrong, is in the README.)
-    for labels, (_, expected) in zip(predicted, WORKED_EXAMPLE):
-        assert (expected[0] in labels) if expected else labels == []
+    # No label the worked example does not give, and at least four of the six label sets exact.
+    # (The README's seed table shows the two paragraphs where a label is missed, and why.)
+    assert all(set(got) <= set(expected) for got, (_, expected) in zip(predicted, WORKED_EXAMPLE)), predicted
+    assert sum(set(got) == set(expected) for got, (_, expected) in zip(predicted, WORKED_EXAMPLE)) >= 4, predicted
+    assert predicted[-1] == []
