@@ -15,7 +15,7 @@ SECTIONS = [
     ("Linear models", ("models",)),
     ("Thresholds and class weights", ("thresholds",)),
     ("Normalisation ablation", ("normalisation",)),
-    ("Default model", ("default",)),
+    ("Default model and leave-one-out ablation", ("default", "default_ablation")),
 ]
 
 
@@ -24,10 +24,18 @@ def _key(record):
 
 
 def newest(records):
-    """The newest successful record per configuration, grid point and training size."""
+    """The records of each configuration's newest successful run, one per grid point and training size.
+
+    Only the newest run of a configuration counts: a grid point that a later run of the same
+    file no longer has was measured against another base and would mislead beside it.
+    """
+    ok = [r for r in records if r.get("status") == "ok"]
+    last_run = {}
+    for record in ok:
+        last_run[record["config"]] = max(last_run.get(record["config"], ""), record.get("started", ""))
     latest = {}
-    for record in records:
-        if record.get("status") == "ok":
+    for record in ok:
+        if record.get("started", "") == last_run[record["config"]]:
             latest[_key(record)] = record
     return list(latest.values())
 
