@@ -251,7 +251,8 @@ def _version(*distributions):
 
 
 def _folder_bytes(folder):
-    return sum(f.stat().st_size for f in Path(folder).iterdir() if f.is_file())
+    # A model folder keeps its versions below it (CURRENT names one): count every file.
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())
 
 
 def _report(results, facts, steps, args):
