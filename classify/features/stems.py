@@ -5,6 +5,7 @@ stems make word bigrams ("طرد عناصر", "انسحاب من") comparable ac
 suffixes that Arabic glues onto words. The stemmer is Snowball's Arabic light stemmer.
 """
 
+import functools
 import re
 
 import numpy as np
@@ -12,19 +13,19 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 _WORD = re.compile(r"\w+")
-_STEMMER = None
 
 
-def _stem(word, cache={}):
-    # One stemmer per process and a memo: Snowball in pure Python is the slow part here.
-    global _STEMMER
-    if word not in cache:
-        if _STEMMER is None:
-            import snowballstemmer
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
 
-            _STEMMER = snowballstemmer.stemmer("arabic")
-        cache[word] = _STEMMER.stemWord(word) if len(cache) < 500_000 else word
-    return cache[word]
+    return snowballstemmer.stemmer("arabic")
+
+
+@functools.lru_cache(maxsize=500_000)
+def _stem(word):
+    # Memoised: Snowball in pure Python is the slow part of this block, and news vocabulary repeats.
+    return _stemmer().stemWord(word)
 
 
 def stem_text(text):
