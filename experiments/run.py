@@ -59,6 +59,10 @@ def build(classifier, params, memory):
         from experiments.fasttext_model import FastTextClassifier
 
         return FastTextClassifier(**{k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("clf__")})
+    if classifier == "logreg_pooled":
+        from experiments.pooling import SentencePooled
+
+        return SentencePooled(make_pipeline("logreg", params, memory=memory))
     return make_pipeline(classifier, params, memory=memory)
 
 
@@ -122,7 +126,7 @@ def _progress(iterable, total, desc):
 
 
 def run_config(path, args, data):
-    config = load_config(path, extra_classifiers=("fasttext",))
+    config = load_config(path, extra_classifiers=("fasttext", "logreg_pooled"))
     train, test = data["train"], data["test"]
     points = grid_points(config)
     sizes = config.get("train_sizes") or [0]
