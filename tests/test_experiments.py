@@ -114,3 +114,23 @@ def test_mlflow_logging_to_a_local_sqlite_store(setup):
     runs = mlflow.search_runs(experiment_names=["classify"])
     assert len(runs) == len(records) == 2
     assert sorted(runs["metrics.test_macro_f1"]) == sorted(r["test"]["macro_f1"] for r in records)
+
+
+def test_sentence_pooling_averages_the_paragraph_with_its_best_sentence():
+    import numpy as np
+    from sklearn.base import BaseEstimator
+
+    from experiments.pooling import SentencePooled
+
+    class ByCue(BaseEstimator):
+        # One label: 0.9 for a short text that says "قصف"; in a long one the cue is diluted (0.1).
+        def fit(self, X, Y):
+            return self
+
+        def predict_proba(self, X):
+            return np.array([[0.9 if "قصف" in t and len(t) < 40 else 0.1] for t in X])
+
+    texts = ["افتتح معرض للكتاب في المدينة بمشاركة واسعة. قصف الطيران البلدة صباحا.", "افتتح معرض للكتاب في المدينة."]
+    pooled = SentencePooled(ByCue()).fit(texts, np.zeros((2, 1))).predict_proba(texts)
+    # The first paragraph scores 0.1 as a whole but its shelling sentence 0.9; the second has none.
+    np.testing.assert_allclose(pooled, [[(0.1 + 0.9) / 2], [(0.1 + 0.1) / 2]])
