@@ -38,6 +38,8 @@ from experiments import ledger
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "experiments" / "cache"
 STOCHASTIC = {"sgd", "fasttext"}
+# Classifiers the runner builds itself (see build), beyond the package's.
+EXTRA_CLASSIFIERS = ("fasttext", "logreg_pooled")
 
 
 def grid_points(config):
@@ -126,7 +128,7 @@ def _progress(iterable, total, desc):
 
 
 def run_config(path, args, data):
-    config = load_config(path, extra_classifiers=("fasttext", "logreg_pooled"))
+    config = load_config(path, extra_classifiers=EXTRA_CLASSIFIERS)
     train, test = data["train"], data["test"]
     points = grid_points(config)
     sizes = config.get("train_sizes") or [0]

@@ -89,11 +89,12 @@ def test_the_shipped_configs_still_load():
     from pathlib import Path
 
     from classify.config import load_config
+    from experiments.run import EXTRA_CLASSIFIERS
 
     configs = sorted((Path(__file__).resolve().parents[1] / "experiments" / "configs").glob("*.toml"))
     assert configs
     for path in configs:
-        assert load_config(path, extra_classifiers=("fasttext",))["n_splits"] >= 2
+        assert load_config(path, extra_classifiers=EXTRA_CLASSIFIERS)["n_splits"] >= 2
 
 
 def test_a_good_config_still_trains(tmp_path, labels_file, corpus_dir, capsys):
