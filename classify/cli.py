@@ -176,11 +176,25 @@ def _data_agreement(args):
 
 
 def _data_segmentation(args):
-    from classify.evaluate import segmentation_scores
+    from classify.data import load_labels
+    from classify.io import atomic_write
+    from classify.segment.evaluate import cross_validate, report
+    from classify.segment.model import fit, labelled_pages, read_marks, save_line_model
 
-    scores = segmentation_scores(args.marks, _corpus(args), args.set)
-    print(f"{args.marks} (set={args.set or 'all'}): {scores['article_lines']} article lines, kept "
-          f"{scores['article_kept']:.1%}; {scores['furniture_lines']} furniture lines, dropped {scores['furniture_dropped']:.1%}")
+    corpus = _corpus(args)
+    table = load_labels(args.labels, corpus)
+    if args.fit:
+        marked = read_marks(args.marks, corpus)
+        pages = marked + labelled_pages(table, corpus, skip={p.doc_id for p in marked})
+        model = fit(pages, meta={"marks": args.marks, "labels": args.labels})
+        save_line_model(model, args.fit)
+        print(f"saved {args.fit}: {len(marked)} marked pages and {len(pages) - len(marked)} pages of labelled "
+              f"paragraphs, threshold {model.threshold:.3f}")
+        return
+    print("cross-validating by site (a few minutes)...", file=sys.stderr)
+    body = report(cross_validate(args.marks, corpus, table))
+    atomic_write(args.report, lambda fh: fh.write("# Segmentation\n\n" + body))
+    print(body + f"\n(written to {args.report})")
 
 
 def _version():
@@ -270,10 +284,15 @@ def _parser():
     p.add_argument("first", help="first labelling (CSV or JSONL of spans)")
     p.add_argument("second", help="second labelling of the same spans")
     corpus_arg(p)
-    p = add(data, "segmentation", _data_segmentation, "measure the segmenter on hand-marked page lines")
+    p = add(data, "segmentation", _data_segmentation,
+            "measure the segmenter on hand-marked page lines, out of fold by site; or --fit its line model")
     p.add_argument("--marks", default=DEFAULT_MARKS, metavar="FILE",
                    help="CSV of marked page lines (default: %(default)s)")
-    p.add_argument("--set", default=None, help="only this set of pages (e.g. eval)")
+    labels_arg(p, "labelled paragraphs: article lines to train on, and to check are kept (default: %(default)s)")
+    p.add_argument("--report", default="reports/segmentation.md", metavar="FILE",
+                   help="where to write the tables (default: %(default)s)")
+    p.add_argument("--fit", metavar="FILE", help="instead, fit the line model on all pages and write it here "
+                   "(the package's own is classify/segment/line_model.json)")
     corpus_arg(p)
     return parser
 

@@ -1,4 +1,4 @@
-"""Article text -> paragraphs with code-point offsets, page furniture dropped.
+"""Line rules: phrases and prose shape that mark a page line as furniture, on the line alone.
 
 A paragraph is a line of the source (blank lines and line breaks both separate
 paragraphs, as the codebook defines the unit). Crawled pages mix the article's lines
@@ -83,26 +83,46 @@ def _prose_score(line):
     return len(words), arabic / max(arabic + latin, 1), sentences
 
 
-def is_furniture(line):
-    """Whether one line of a page is furniture rather than article text.
+def line_signals(line):
+    """The measurements :func:`is_furniture` decides on, for one line (also model features).
+
+    Returns
+    -------
+    dict
+        ``words``, ``arabic_share``, ``sentences``, ``strong`` (furniture phrases),
+        ``weak`` (0/1), ``dates``, ``teaser`` (0/1), ``separators``, ``ends_article`` (0/1).
+    """
+    n_words, arabic_share, sentences = _prose_score(line)
+    folded = _fold(line)
+    return {
+        "words": n_words, "arabic_share": arabic_share, "sentences": sentences,
+        "strong": sum(phrase in folded for phrase in _STRONG_FOLDED),
+        "weak": int(not _WEAK_WORDS.isdisjoint(folded.split()) or any(p in folded for p in _WEAK_PHRASES)),
+        "dates": len(_DATE.findall(line)), "teaser": int(bool(_TEASER.search(line))),
+        "separators": line.count("|") + line.count("»") + line.count("•"),
+        "ends_article": int(any(marker in folded for marker in _END_FOLDED)),
+    }
+
+
+def is_furniture(line, signals=None):
+    """Whether one line of a page is furniture rather than article text, by the rules alone.
 
     Parameters
     ----------
     line : str
         One line of the page, without its line break.
+    signals : dict, optional
+        :func:`line_signals` of ``line``, when the caller has them already.
 
     Returns
     -------
     bool
     """
-    n_words, arabic_share, sentences = _prose_score(line)
-    if n_words == 0 or arabic_share < 0.5:
+    s = signals or line_signals(line)
+    n_words, sentences, strong = s["words"], s["sentences"], s["strong"]
+    if n_words == 0 or s["arabic_share"] < 0.5:
         return True
-    folded = _fold(line)
-    strong = sum(phrase in folded for phrase in _STRONG_FOLDED)
-    weak = not _WEAK_WORDS.isdisjoint(folded.split()) or any(p in folded for p in _WEAK_PHRASES)
-    dates = len(_DATE.findall(line))
-    if _TEASER.search(line):
+    if s["teaser"]:
         return True
     if strong:
         # A long line that carries finished sentences besides the furniture is a
@@ -110,18 +130,15 @@ def is_furniture(line):
         return not (n_words >= 25 and sentences >= 2 and strong == 1)
     if n_words <= 4:
         return True
-    if n_words <= 10 and (weak or dates) and not sentences:
+    if n_words <= 10 and (s["weak"] or s["dates"]) and not sentences:
         return True
     # A long line with no finished sentence and several separators is a list of
     # headlines, a menu or a breadcrumb.
-    separators = line.count("|") + line.count("»") + line.count("•")
-    if separators >= 3 and sentences <= 1:
-        return True
-    return False
+    return s["separators"] >= 3 and sentences <= 1
 
 
-def segment(text):
-    """Split an article into its paragraphs, dropping page furniture.
+def segment_by_rules(text):
+    """Split an article into its paragraphs with the line rules alone (no page model).
 
     A line is furniture by :func:`is_furniture`. Once the article has begun, a line
     that ends articles (related stories, comments, copyright) is furniture and so is
@@ -135,8 +152,6 @@ def segment(text):
     Returns
     -------
     list of Paragraph
-        In order of appearance; ``text[p.start:p.end] == p.text`` for each, with
-        surrounding white space trimmed.
     """
     kept = []
     for p in split_lines(text):

@@ -1,0 +1,247 @@
+"""The page-aware line model: which lines of a page to keep, learned from marked pages.
+
+A logistic regression over :func:`classify.segment.features.page_features`, standardised.
+It ships as a small JSON file of numbers (``line_model.json`` beside this module: the
+feature names, scaling, weights, the keep threshold, the hash of the marks it was fitted
+on) whose own SHA-256 is checked on load, so nothing executable is ever loaded. The
+threshold is the highest score that still keeps ``KEEP_TARGET`` of the article lines,
+chosen on out-of-fold scores of the training pages, grouped by site.
+"""
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from classify.errors import ClassifyError
+from classify.segment.features import FEATURE_NAMES, is_listing_url, page_features
+from classify.segment.rules import split_lines
+
+MODEL_FILE = Path(__file__).with_name("line_model.json")
+FORMAT = 1
+#: Share of article (and mixed) lines the threshold keeps on the training pages' out-of-fold scores.
+KEEP_TARGET = 0.985
+MARKS = ("article", "mixed", "furniture")
+
+
+@dataclass
+class Page:
+    """One page for training: its lines, whether each is to be kept, and which of them are known.
+
+    A marked page has every line known; a page of ``data/labels.csv`` knows only its
+    labelled paragraphs, each read as article text by an annotator.
+    """
+
+    doc_id: str
+    domain: str
+    url: str
+    lines: list
+    keep: np.ndarray
+    known: np.ndarray = None
+
+    def __post_init__(self):
+        if self.known is None:
+            self.known = np.ones(len(self.lines), dtype=bool)
+        self._features = {}
+
+    def features(self, url):
+        # Cross-validation refits many times on the same pages: compute each page once.
+        if url not in self._features:
+            self._features[url] = page_features(self.lines, url)
+        return self._features[url]
+
+
+class LineModel:
+    """Scores each line of a page; a line is kept when its score reaches ``threshold``."""
+
+    def __init__(self, mean, scale, coef, intercept, threshold, meta=None):
+        self.mean, self.scale, self.coef = (np.asarray(v, dtype=float) for v in (mean, scale, coef))
+        self.intercept, self.threshold, self.meta = float(intercept), float(threshold), dict(meta or {})
+
+    def scores(self, lines, url=None, features=None):
+        """Probability that each line of a page is article text (``lines``: list of str)."""
+        X = ((page_features(lines, url) if features is None else features) - self.mean) / self.scale
+        return 1 / (1 + np.exp(-(X @ self.coef + self.intercept)))
+
+    def keep(self, lines, url=None, features=None):
+        return self.scores(lines, url, features) >= self.threshold
+
+    def to_dict(self):
+        body = {"format": FORMAT, "features": list(FEATURE_NAMES), "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept,
+                "threshold": self.threshold, "meta": self.meta}
+        return {**body, "sha256": _digest(body)}
+
+    @classmethod
+    def from_dict(cls, data, where="line model"):
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ClassifyError(f"{where}: not a line model of format {FORMAT}")
+        body = {k: v for k, v in data.items() if k != "sha256"}
+        if data.get("sha256") != _digest(body):
+            raise ClassifyError(f"{where}: its sha256 does not match its contents (edited or damaged)")
+        if data["features"] != list(FEATURE_NAMES):
+            raise ClassifyError(f"{where}: fitted on other features than this version computes; refit it")
+        return cls(data["mean"], data["scale"], data["coef"], data["intercept"], data["threshold"], data["meta"])
+
+
+def _digest(body):
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
+
+
+_LOADED = {}
+
+
+def load_line_model(path=MODEL_FILE):
+    """The shipped line model (cached), or None when the file does not exist."""
+    path = Path(path)
+    if path not in _LOADED:
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ClassifyError(f"{path}: cannot read the line model ({err})") from None
+        _LOADED[path] = LineModel.from_dict(data, str(path))
+    return _LOADED[path]
+
+
+def save_line_model(model, path=MODEL_FILE):
+    """Write the line model's JSON atomically."""
+    from classify.io import atomic_write
+
+    text = json.dumps(model.to_dict(), indent=1, ensure_ascii=False)
+    atomic_write(path, lambda fh: fh.write(text + "\n"))
+    _LOADED.pop(Path(path), None)
+
+
+def read_marks(marks_path, corpus):
+    """The marked pages of ``marks_path`` (``doc_id,start,end,mark,set,sha1``), lines in page order.
+
+    Every line of a marked page must be marked, by the page's own line offsets.
+    """
+    import pandas as pd
+
+    from classify.data import read_text, span_sha1
+
+    marks = pd.read_csv(io.StringIO(read_text(marks_path)), dtype={"sha1": str, "doc_id": str})
+    missing = {"doc_id", "start", "end", "mark", "sha1"} - set(marks.columns)
+    if missing:
+        raise ClassifyError(f"{marks_path}: missing column(s) {', '.join(sorted(missing))}")
+    pages = []
+    for doc_id, rows in marks.groupby("doc_id", sort=False):
+        if doc_id not in corpus:
+            raise ClassifyError(f"{marks_path}: unknown doc_id {doc_id!r}")
+        article = corpus[doc_id]
+        by_span = {(r.start, r.end): r for r in rows.itertuples()}
+        lines, keep = [], []
+        for p in split_lines(article.text):
+            row = by_span.pop((p.start, p.end), None)
+            if row is None:
+                raise ClassifyError(f"{marks_path}: {doc_id} line {p.start}:{p.end} is not marked")
+            if row.mark not in MARKS:
+                raise ClassifyError(f"{marks_path}: {doc_id} {p.start}:{p.end}: mark {row.mark!r}, expected one of "
+                                    + ", ".join(MARKS))
+            if span_sha1(p.text) != row.sha1:
+                raise ClassifyError(f"{marks_path}: sha1 mismatch for {doc_id} {p.start}:{p.end}")
+            lines.append(p.text)
+            keep.append(row.mark != "furniture")
+        if by_span:
+            start, end = next(iter(by_span))
+            raise ClassifyError(f"{marks_path}: {doc_id} {start}:{end} is not a line of the page")
+        meta = article.meta
+        pages.append(Page(doc_id, str(meta.get("domain") or doc_id), meta.get("url"), lines, np.array(keep)))
+    return pages
+
+
+def labelled_pages(table, corpus, skip=()):
+    """Pages of ``data/labels.csv`` paragraphs (UnifiedFC only: SaudiNewsNet has no page furniture).
+
+    Pages in ``skip`` (the marked ones) are left out, and so are pages whose address
+    names them a listing: there a labelled paragraph is another story's text, furniture
+    under codebook v3, and would teach the model to keep listings.
+    """
+    pages = []
+    for doc_id, rows in table.groupby("doc_id", sort=False):
+        article = corpus[doc_id]
+        if doc_id in skip or article.corpus != "unifiedfc" or is_listing_url(article.meta.get("url")):
+            continue
+        lines = split_lines(article.text)
+        spans = {(r.start, r.end) for r in rows.itertuples()}
+        known = np.array([(p.start, p.end) in spans for p in lines])
+        pages.append(Page(doc_id, str(article.meta.get("domain") or doc_id), article.meta.get("url"),
+                          [p.text for p in lines], known.copy(), known))
+    return pages
+
+
+def _design(pages, augment=True):
+    # Each page twice, with its address and without: a model fitted only on pages with
+    # addresses would misjudge the text of a page given alone (the seed article, a .txt).
+    variants = [(p, p.url) for p in pages] + ([(p, None) for p in pages if p.url] if augment else [])
+    X = np.vstack([p.features(url)[p.known] for p, url in variants])
+    y = np.concatenate([p.keep[p.known] for p, _ in variants]).astype(int)
+    groups = np.concatenate([[p.domain] * int(p.known.sum()) for p, _ in variants])
+    return X, y, groups
+
+
+def _logistic(X, y, C):
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1
+    clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit((X - mean) / scale, y)
+    return mean, scale, clf.coef_[0], clf.intercept_[0]
+
+
+def keep_threshold(keep, scores, target=KEEP_TARGET):
+    """The highest threshold that keeps at least ``target`` of the lines to keep."""
+    kept = np.sort(scores[keep.astype(bool)])
+    if kept.size == 0:
+        return 0.5
+    # Keep all but floor((1 - target) * n) of them: drop only the lowest-scored few.
+    return float(kept[int(np.floor((1 - target) * kept.size))])
+
+
+def _folds(groups, n_splits):
+    from sklearn.model_selection import GroupKFold
+
+    return GroupKFold(n_splits=min(n_splits, len(set(groups))))
+
+
+def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET):
+    """Each page's line decisions from a model that never saw the page's site.
+
+    ``score_only`` pages are judged but never trained on. The threshold of each fold is
+    itself chosen on out-of-fold scores of the fold's training pages (grouped by site),
+    so no page's marks tune its own decision.
+
+    Returns
+    -------
+    list of ndarray of bool
+        Per page of ``pages`` then of ``score_only``, which lines are kept (judged with
+        the page's address when it has one).
+    """
+    everything = list(pages) + list(score_only)
+    groups = [p.domain for p in everything]
+    kept = [None] * len(everything)
+    for train, test in _folds(groups, n_splits).split(everything, groups=groups):
+        model = fit([everything[i] for i in train if i < len(pages)], C=C, n_splits=n_splits, target=target)
+        for i in test:
+            page = everything[i]
+            kept[i] = model.keep(page.lines, features=page.features(page.url))
+    return kept
+
+
+def fit(pages, C=0.1, n_splits=5, target=KEEP_TARGET, meta=None):
+    """Fit the line model on marked pages; its threshold from out-of-fold scores grouped by site."""
+    X, y, groups = _design(pages)
+    oof = np.zeros(len(y))
+    for train, test in _folds(groups, n_splits).split(X, groups=groups):
+        mean, scale, coef, intercept = _logistic(X[train], y[train], C)
+        oof[test] = 1 / (1 + np.exp(-(((X[test] - mean) / scale) @ coef + intercept)))
+    mean, scale, coef, intercept = _logistic(X, y, C)
+    meta = {"pages": len(pages), "lines": int(sum(p.known.sum() for p in pages)), "C": C, "keep_target": target,
+            **(meta or {})}
+    return LineModel(mean, scale, coef, intercept, keep_threshold(y, oof, target), meta)
