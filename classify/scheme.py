@@ -123,6 +123,9 @@ def scheme_from_dict(raw, where, default_name=None):
                             f"with cues = [\"...\"])")
     if not isinstance(labels, dict):
         raise ClassifyError(f"{where}: labels must be [labels.NAME] tables, got {type(labels).__name__}")
+    if len(labels) == 1:
+        # One-vs-rest would read a single column as a two-class target.
+        raise ClassifyError(f"{where}: only one label ({next(iter(labels))}); a scheme needs at least two labels")
     if len(labels) > MAX_LABELS:
         raise ClassifyError(f"{where}: {len(labels)} labels, more than the limit of {MAX_LABELS}")
     cues = {}

@@ -78,6 +78,11 @@ class CueMatcher:
                     break
         return mask
 
+    def labels_in(self, text):
+        """The labels whose cue words begin a word of ``text`` (after normalisation), in label order."""
+        mask = self.mask(normalise(text))
+        return [label for bit, label in enumerate(self.labels) if mask >> bit & 1]
+
     def matrix(self, texts):
         """An (n, len(labels)) float32 0/1 matrix: row i marks the labels cued in normalised ``texts[i]``."""
         masks = np.fromiter((self.mask(t) for t in texts), dtype=np.int64)
@@ -99,7 +104,7 @@ def matcher(cues=None):
 
     ``None`` gives the default scheme's.
     """
-    if cues is None:
+    if cues is None or cues is CUE_WORDS:
         return _default_matcher()
     return _matcher(tuple((str(label), tuple(map(str, words))) for label, words in cues.items()))
 
@@ -115,9 +120,7 @@ def cue_labels(text, cues=None):
 
     ``cues`` is a dict of label to cue words (a scheme's ``cues``); default the codebook's.
     """
-    found = matcher(cues)
-    mask = found.mask(normalise(text))
-    return [label for bit, label in enumerate(found.labels) if mask >> bit & 1]
+    return matcher(cues).labels_in(text)
 
 
 def cue_matrix(texts, cues=None):
