@@ -84,7 +84,7 @@ def _cue_problem(cue):
         return f"is a {type(cue).__name__}, not a string"
     if not normalise(cue).strip():
         # An empty cue would fire on every word (after any proclitic).
-        return "is empty (or nothing but spaces, marks and punctuation)"
+        return "is empty (or nothing but spaces, diacritics, tatweel or invisible characters)"
     return None
 
 
