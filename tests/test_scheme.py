@@ -359,3 +359,12 @@ def test_the_rules_classifier_uses_the_scheme(arrests):
 
     rules = make_pipeline("rules", scheme=load_scheme(arrests / "two.toml")).fit(["x"])
     assert rules.predict_proba(["واعتقلت الشرطة رجلا بعد القصف", "لا شيء"]).tolist() == [[1.0, 1.0], [0.0, 0.0]]
+
+
+def test_the_experiments_runner_refuses_a_scheme(arrests, tmp_path):
+    from experiments.run import run_config
+
+    config = tmp_path / "c.toml"
+    config.write_text(f'scheme = "{arrests / "two.toml"}"\n', encoding="utf-8")
+    with pytest.raises(ClassifyError, match="the experiments runner uses the codebook's labels"):
+        run_config(config, None, {})
