@@ -79,7 +79,8 @@ def _evaluate(args):
                  Y, Y_pred, proba.to_numpy(), model.thresholds)
     print(metrics_table(result))
     base = result["baseline_keyword_rules"]
-    print(f"\nkeyword-rule baseline (cue words of scheme {scheme.name}): micro-F1 {base['micro_f1']:.3f}, macro-F1 {base['macro_f1']:.3f}")
+    print(f"\nkeyword-rule baseline (cue words of scheme {scheme.name}): micro-F1 {base['micro_f1']:.3f}, "
+          f"macro-F1 {base['macro_f1']:.3f}")
     print(f"report: {args.reports}/metrics.md, metrics.json, confusion.png, pr_curves.png")
 
 
@@ -185,8 +186,8 @@ def _data_agreement(args):
     from classify.data import parse_spans
 
     corpus, scheme = _corpus(args), _scheme(args)
-    table = agreement(parse_spans(args.first, corpus, "manual", scheme), parse_spans(args.second, corpus, "manual", scheme),
-                      scheme.labels)
+    first, second = (parse_spans(path, corpus, "manual", scheme) for path in (args.first, args.second))
+    table = agreement(first, second, scheme.labels)
     print(agreement_table(table))
 
 

@@ -195,7 +195,8 @@ def load_scheme(path=None):
 def default_scheme():
     """The codebook's scheme, shipped as ``classify/schemes/codebook.toml``."""
     resource = files("classify") / "schemes" / DEFAULT_SCHEME_FILE
-    return scheme_from_dict(tomllib.loads(resource.read_text(encoding="utf-8")), f"classify/schemes/{DEFAULT_SCHEME_FILE}")
+    return scheme_from_dict(tomllib.loads(resource.read_text(encoding="utf-8")),
+                            f"classify/schemes/{DEFAULT_SCHEME_FILE}")
 
 
 def scheme_from_card(value, where):
