@@ -6,16 +6,18 @@ from sklearn.metrics import cohen_kappa_score, f1_score
 
 from classify.errors import ClassifyError
 from classify.model import binarize
-from classify.rules import LABELS
+from classify.scheme import default_scheme
 
 
-def agreement(first, second):
+def agreement(first, second, labels=None):
     """Per-label Cohen's kappa and F1 between two labellings of shared spans.
 
     Parameters
     ----------
     first, second : pandas.DataFrame
         From :func:`classify.data.parse_spans`; compared on the spans they share.
+    labels : sequence of str, optional
+        A scheme's labels; default the codebook's.
 
     Returns
     -------
@@ -25,9 +27,10 @@ def agreement(first, second):
     both = first.merge(second, on=["doc_id", "start", "end"], suffixes=("_a", "_b"))
     if both.empty:
         raise ClassifyError("the two files share no span (doc_id, start, end)")
-    A, B = binarize(both.labels_a), binarize(both.labels_b)
+    labels = default_scheme().labels if labels is None else labels
+    A, B = binarize(both.labels_a, labels), binarize(both.labels_b, labels)
     rows = []
-    for j, label in enumerate(LABELS):
+    for j, label in enumerate(labels):
         rows.append({"label": label, "n": len(both), "positives_a": int(A[:, j].sum()),
                      "positives_b": int(B[:, j].sum()), "agree": float((A[:, j] == B[:, j]).mean()),
                      "kappa": _kappa(A[:, j], B[:, j]), "f1": float(f1_score(A[:, j], B[:, j], zero_division=1))})

@@ -12,8 +12,8 @@ DEFAULT_MODEL = "models/default"
 DEFAULT_LABELS = "data/labels.csv"
 DEFAULT_MARKS = "data/segmentation.csv"
 DESCRIPTION = ("Label the paragraphs of Arabic news about armed conflict with shelling, ground_advance, withdrawal, "
-               "humanitarian and claim_denial: train a model, evaluate it, label articles, and build the labelled data. "
-               "Errors are one line on standard error and exit status 2.")
+               "humanitarian and claim_denial (or the labels of a scheme of your own): train a model, evaluate it, "
+               "label articles, and build the labelled data. Errors are one line on standard error and exit status 2.")
 
 
 def _corpus(args):
@@ -22,20 +22,29 @@ def _corpus(args):
     return load_corpus(args.corpus)
 
 
+def _scheme(args):
+    from classify.scheme import load_scheme
+
+    return load_scheme(args.scheme)
+
+
 def _train(args):
     from classify.config import load_config
     from classify.data import load_labels
     from classify.model import train
+    from classify.scheme import load_scheme
     from classify.store import check_target, save_model
 
     config = load_config(args.config)
+    scheme = load_scheme(args.scheme or config.get("scheme"))  # the flag wins over the configuration
     check_target(args.out)  # before training, not after minutes of it
-    table = load_labels(args.labels, _corpus(args))
+    table = load_labels(args.labels, _corpus(args), scheme)
     part = table[table.split == "train"]
-    print(f"training {config['classifier']} on {len(part)} paragraphs ({args.labels}, split=train)", file=sys.stderr)
+    print(f"training {config['classifier']} on {len(part)} paragraphs ({args.labels}, split=train; "
+          f"labels of scheme {scheme.name}: {', '.join(scheme.labels)})", file=sys.stderr)
     model = train(part.text.tolist(), part.labels.tolist(), part.group.tolist(), classifier=config["classifier"],
                   params=config["params"], thresholds=config["thresholds"], n_splits=config["n_splits"],
-                  n_jobs=args.jobs)
+                  n_jobs=args.jobs, scheme=scheme)
     model.meta["config"] = config["name"]
     save_model(model, args.out, labels_file=args.labels)
     cv = model.meta["cv"]
@@ -51,24 +60,27 @@ def _evaluate(args):
     from classify.store import load_model
 
     model = load_model(args.model)
-    table = load_labels(args.labels, _corpus(args))
+    scheme = model.scheme  # the labels and cue words the model was trained with
+    table = load_labels(args.labels, _corpus(args), scheme)
     warning = check_labels_file(model.meta, args.labels, args.allow_other_labels)
     if warning:
         print(f"classify: {warning}", file=sys.stderr)
     part = table[table.split == args.split]
     if part.empty:
         raise ClassifyError(f"{args.labels}: no paragraphs in split {args.split!r}")
-    Y = binarize(part.labels)
+    Y = binarize(part.labels, model.labels)
     proba = model.predict_proba(part.text.tolist())
-    Y_pred = binarize(model.labels_from_proba(proba))
-    result = metrics(Y, Y_pred)
-    result["baseline_keyword_rules"] = metrics(Y, binarize(part.text.map(cue_labels)))
+    Y_pred = binarize(model.labels_from_proba(proba), model.labels)
+    result = metrics(Y, Y_pred, model.labels)
+    rules = [cue_labels(text, scheme.cues) for text in part.text]
+    result["baseline_keyword_rules"] = metrics(Y, binarize(rules, model.labels), model.labels)
     result.update(model=str(args.model), split=args.split, labels_file=args.labels)
     write_report(result, Path(args.reports), f"Evaluation of {args.model} on split={args.split} ({len(part)} paragraphs)",
                  Y, Y_pred, proba.to_numpy(), model.thresholds)
     print(metrics_table(result))
     base = result["baseline_keyword_rules"]
-    print(f"\nkeyword-rule baseline (codebook cue words): micro-F1 {base['micro_f1']:.3f}, macro-F1 {base['macro_f1']:.3f}")
+    print(f"\nkeyword-rule baseline (cue words of scheme {scheme.name}): micro-F1 {base['micro_f1']:.3f}, "
+          f"macro-F1 {base['macro_f1']:.3f}")
     print(f"report: {args.reports}/metrics.md, metrics.json, confusion.png, pr_curves.png")
 
 
@@ -132,9 +144,11 @@ def _data_check(args):
     from classify.corpus import corpus_dir
     from classify.data import counts, load_labels
 
-    table = load_labels(args.labels, _corpus(args))
-    print(f"{args.labels}: {len(table)} paragraphs, all valid against the corpus in {corpus_dir(args.corpus)}")
-    print(counts(table).to_string(index=False))
+    scheme = _scheme(args)
+    table = load_labels(args.labels, _corpus(args), scheme)
+    print(f"{args.labels}: {len(table)} paragraphs, all valid against the corpus in {corpus_dir(args.corpus)} "
+          f"and the labels of scheme {scheme.name}")
+    print(counts(table, scheme.labels).to_string(index=False))
     share = table.groupby("split").size() / len(table)
     print(f"\nsources: {table.source.value_counts().to_dict()}; test share {share.get('test', 0):.1%}; "
           f"unifiedfc share {(table.corpus == 'unifiedfc').mean():.1%}; no-label share {(table.labels.map(len) == 0).mean():.1%}")
@@ -147,10 +161,11 @@ def _data_sample(args):
     from classify.sample import sample
 
     corpus = _corpus(args)
-    labelled = load_labels(args.labels, corpus) if Path(args.labels).is_file() else None
     model = load_model(args.model) if args.strategy == "uncertainty" else None
+    scheme = _scheme(args) if args.scheme or model is None else model.scheme
+    labelled = load_labels(args.labels, corpus, scheme) if Path(args.labels).is_file() else None
     corpora = None if args.source == "all" else {args.source}
-    picked = sample(corpus, args.n, args.strategy, labelled, model, corpora, args.seed)
+    picked = sample(corpus, args.n, args.strategy, labelled, model, corpora, args.seed, scheme=scheme)
     lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in picked.to_dict("records")]
     if args.output:
         atomic_write(args.output, lambda fh: fh.writelines(lines))
@@ -162,7 +177,7 @@ def _data_sample(args):
 def _data_merge(args):
     from classify.data import merge
 
-    table = merge(args.batch, args.labels, _corpus(args), source=args.source)
+    table = merge(args.batch, args.labels, _corpus(args), source=args.source, scheme=_scheme(args))
     print(f"{args.labels}: now {len(table)} paragraphs")
 
 
@@ -170,8 +185,9 @@ def _data_agreement(args):
     from classify.agreement import agreement, agreement_table
     from classify.data import parse_spans
 
-    corpus = _corpus(args)
-    table = agreement(parse_spans(args.first, corpus, "manual"), parse_spans(args.second, corpus, "manual"))
+    corpus, scheme = _corpus(args), _scheme(args)
+    first, second = (parse_spans(path, corpus, "manual", scheme) for path in (args.first, args.second))
+    table = agreement(first, second, scheme.labels)
     print(agreement_table(table))
 
 
@@ -224,9 +240,14 @@ def _parser():
     def labels_arg(p, help_="labels file, CSV of spans (default: %(default)s)"):
         p.add_argument("--labels", default=DEFAULT_LABELS, metavar="FILE", help=help_)
 
+    def scheme_arg(p, help_="label scheme, TOML: the labels and their cue words (default: the codebook's)"):
+        p.add_argument("--scheme", metavar="FILE", help=help_)
+
     p = add(commands, "train", _train, "train a model on the training split")
     p.add_argument("--config", metavar="FILE", help="TOML configuration (default: the package defaults)")
     labels_arg(p)
+    scheme_arg(p, "label scheme, TOML: the labels and their cue words (default: the configuration's scheme, "
+                  "else the codebook's)")
     p.add_argument("--out", default=DEFAULT_MODEL, metavar="DIR",
                    help="model folder to create or update; refused if it holds anything but a model "
                         "(default: %(default)s)")
@@ -259,11 +280,12 @@ def _parser():
         dest="data_command", required=True, metavar="DATA_COMMAND")
     p = add(data, "check", _data_check, "validate the labels file against the corpus and print counts")
     labels_arg(p)
+    scheme_arg(p)
     corpus_arg(p)
     p = add(data, "sample", _data_sample, "choose paragraphs to label next (JSONL)")
     p.add_argument("--n", type=int, required=True, help="how many paragraphs")
     p.add_argument("--strategy", default="random", choices=("random", "stratified", "uncertainty"),
-                   help="random; stratified, equal draws from the strata of the codebook cue words; or uncertainty, "
+                   help="random; stratified, equal draws from the strata of the scheme's cue words; or uncertainty, "
                         "those nearest a model's thresholds "
                         "(default: %(default)s)")
     p.add_argument("--model", default=DEFAULT_MODEL, metavar="DIR",
@@ -272,17 +294,21 @@ def _parser():
                    help="corpus to sample from (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     labels_arg(p, "labels file; its paragraphs are not sampled again (default: %(default)s)")
+    scheme_arg(p, "label scheme, TOML, whose cue words make the strata (default: the model's with --strategy "
+                  "uncertainty, else the codebook's)")
     p.add_argument("-o", "--output", metavar="FILE", help="write JSONL here instead of standard output")
     corpus_arg(p)
     p = add(data, "merge", _data_merge, "validate a labelled batch (CSV or JSONL) and add it to the labels file")
     p.add_argument("batch", help="labelled batch: CSV or JSONL with doc_id, start, end, labels")
     labels_arg(p, "labels file to add to (default: %(default)s)")
+    scheme_arg(p)
     p.add_argument("--source", default="manual", choices=("manual", "rule", "model"),
                    help="source of rows that do not name one (default: %(default)s)")
     corpus_arg(p)
     p = add(data, "agreement", _data_agreement, "per-label Cohen's kappa and F1 between two labellings")
     p.add_argument("first", help="first labelling (CSV or JSONL of spans)")
     p.add_argument("second", help="second labelling of the same spans")
+    scheme_arg(p)
     corpus_arg(p)
     p = add(data, "segmentation", _data_segmentation,
             "measure the segmenter on hand-marked page lines, out of fold by site; or --fit its line model")

@@ -13,7 +13,7 @@ from classify.errors import ClassifyError
 from classify.pipeline import CLASSIFIERS, DEFAULT_CLASSIFIER
 
 DEFAULTS = {"name": "default", "classifier": DEFAULT_CLASSIFIER, "thresholds": "cv", "n_splits": 5, "params": {}}
-_KEYS = set(DEFAULTS) | {"grid", "seeds", "train_sizes", "description", "plots"}
+_KEYS = set(DEFAULTS) | {"grid", "seeds", "train_sizes", "description", "plots", "scheme"}
 
 
 def _integer(value, low):
@@ -38,6 +38,7 @@ _CHECKS = {
     "train_sizes": (lambda v: isinstance(v, list) and all(_integer(s, 0) for s in v),
                     "a list of whole numbers (0 = the whole training split)"),
     "plots": (lambda v: isinstance(v, bool), "true or false"),
+    "scheme": (lambda v: isinstance(v, str) and v.strip() != "", "the path of a label scheme file (TOML)"),
 }
 
 
@@ -46,7 +47,9 @@ def load_config(path=None, extra_classifiers=()):
 
     The file may set ``name``, ``classifier`` (see :data:`classify.pipeline.CLASSIFIERS`,
     or ``rules``), ``thresholds`` (``"cv"`` or a number in (0, 1)), ``n_splits`` (at
-    least 2) and a ``[params]`` table of ``step__param`` settings; ``experiments/`` also
+    least 2), a ``[params]`` table of ``step__param`` settings, and ``scheme``, the path of
+    a label scheme file (relative to the configuration's folder; see :mod:`classify.scheme`),
+    which is read and checked here and returned as an absolute path; ``experiments/`` also
     reads ``[grid]``, ``seeds``, ``train_sizes``, ``description`` and ``plots``.
     ``extra_classifiers`` names classifiers a caller builds itself (their parameters are
     not checked here).
@@ -83,6 +86,11 @@ def load_config(path=None, extra_classifiers=()):
                             f"(expected one of {', '.join(CLASSIFIERS)}, rules)")
     if config["classifier"] in CLASSIFIERS:
         _check_params(path, config["classifier"], config["params"])
+    if "scheme" in config:
+        from classify.scheme import load_scheme
+
+        config["scheme"] = str((Path(path).parent / config["scheme"]).resolve())
+        load_scheme(config["scheme"])  # a bad scheme is one line now, not after loading the data
     return config
 
 

@@ -17,7 +17,7 @@ from classify.errors import ClassifyError
 from classify.io import atomic_write
 from classify.jsonl import records
 from classify.normalise import normalise
-from classify.rules import LABELS
+from classify.scheme import default_scheme
 
 COLUMNS = ("doc_id", "start", "end", "labels", "split", "source", "sha1")
 SPLITS = ("train", "test")
@@ -47,14 +47,15 @@ def read_text(path):
         raise ClassifyError(f"{path}: not UTF-8 (undecodable byte at offset {exc.start})") from None
 
 
-def _parse_labels(value, where):
+def _parse_labels(value, where, scheme):
     if isinstance(value, list):
         names = [str(v).strip() for v in value]
     else:
         names = [v.strip() for v in str(value or "").split(";") if v.strip()]
-    unknown = [n for n in names if n not in LABELS]
+    unknown = [n for n in names if n not in scheme.labels]
     if unknown:
-        raise ClassifyError(f"{where}: unknown label {unknown[0]!r} (expected some of {', '.join(LABELS)})")
+        raise ClassifyError(f"{where}: unknown label {unknown[0]!r}, not in scheme {scheme.name!r} "
+                            f"(expected some of {', '.join(scheme.labels)})")
     if len(set(names)) != len(names):
         raise ClassifyError(f"{where}: a label is repeated in {';'.join(names)!r}")
     return tuple(names)
@@ -84,18 +85,21 @@ def _records(path):
         yield f"{path}: row {n}", record
 
 
-def parse_spans(path, corpus, default_source=None):
+def parse_spans(path, corpus, default_source=None, scheme=None):
     """Validate every span of a labels file against the corpus.
 
     Each record needs ``doc_id``, ``start``, ``end`` and ``labels``; ``split``,
     ``source`` and ``sha1`` are checked when present and filled in when not (split
     by the article's group, ``source`` from ``default_source``, ``sha1`` from the text).
+    Every label must be one of ``scheme``'s (a :class:`classify.scheme.Scheme`; default
+    the codebook's).
 
     Returns
     -------
     pandas.DataFrame
         The columns of :data:`COLUMNS` plus ``text``, ``corpus``, ``group`` and ``row_ref`` (file and row, for messages).
     """
+    scheme = scheme or default_scheme()
     rows, seen = [], {}
     for where, record in _records(path):
         doc_id = str(record.get("doc_id") or "").strip()
@@ -121,7 +125,7 @@ def parse_spans(path, corpus, default_source=None):
         source = str(record.get("source") or default_source or "").strip()
         if source not in SOURCES:
             raise ClassifyError(f"{where}: source must be one of {', '.join(SOURCES)}, got {source!r}")
-        rows.append(dict(doc_id=doc_id, start=start, end=end, labels=_parse_labels(record.get("labels"), where),
+        rows.append(dict(doc_id=doc_id, start=start, end=end, labels=_parse_labels(record.get("labels"), where, scheme),
                          split=split, source=source, sha1=span_sha1(text), text=text,
                          corpus=article.corpus, group=article.group, row_ref=where))
     if not rows:
@@ -147,7 +151,7 @@ def check_consistency(table):
         raise ClassifyError(f"{leaked.iloc[0].row_ref}: this test paragraph's normalised text also occurs in train")
 
 
-def load_labels(path="data/labels.csv", corpus=None):
+def load_labels(path="data/labels.csv", corpus=None, scheme=None):
     """Load and validate the labels file.
 
     Parameters
@@ -155,6 +159,8 @@ def load_labels(path="data/labels.csv", corpus=None):
     path : str or Path
     corpus : dict of str to Article, optional
         From :func:`classify.corpus.load_corpus`; loaded from the default folder if omitted.
+    scheme : classify.scheme.Scheme, optional
+        The label set every row's labels must belong to; default the codebook's.
 
     Returns
     -------
@@ -166,7 +172,7 @@ def load_labels(path="data/labels.csv", corpus=None):
     header = read_text(path).splitlines()[:1]
     if not header or tuple(h.strip() for h in header[0].split(",")) != COLUMNS:
         raise ClassifyError(f"{path}: header must be {','.join(COLUMNS)}")
-    table = parse_spans(path, corpus if corpus is not None else load_corpus())
+    table = parse_spans(path, corpus if corpus is not None else load_corpus(), scheme=scheme)
     check_consistency(table)
     return table
 
@@ -184,7 +190,7 @@ def write_labels(table, path="data/labels.csv"):
     atomic_write(path, write)
 
 
-def merge(batch_path, labels_path="data/labels.csv", corpus=None, source="manual"):
+def merge(batch_path, labels_path="data/labels.csv", corpus=None, source="manual", scheme=None):
     """Validate a labelled batch and add it to the labels file; a bad batch changes nothing.
 
     Rows of a group already in the labels file take that group's split, so a story
@@ -196,9 +202,9 @@ def merge(batch_path, labels_path="data/labels.csv", corpus=None, source="manual
         The merged table.
     """
     corpus = corpus if corpus is not None else load_corpus()
-    batch = parse_spans(batch_path, corpus, default_source=source)
+    batch = parse_spans(batch_path, corpus, default_source=source, scheme=scheme)
     if Path(labels_path).is_file():
-        current = load_labels(labels_path, corpus)
+        current = load_labels(labels_path, corpus, scheme)
         known = dict(zip(current.group, current.split))
         batch["split"] = [known.get(g, s) for g, s in zip(batch.group, batch.split)]
         clash = batch.merge(current, on=["doc_id", "start", "end"], suffixes=("", "_old"))
@@ -211,11 +217,14 @@ def merge(batch_path, labels_path="data/labels.csv", corpus=None, source="manual
     return batch
 
 
-def counts(table):
-    """Paragraph counts per label, per corpus and split and in total, with the unlabelled ones."""
+def counts(table, labels=None):
+    """Paragraph counts per label (``labels``, default the codebook's), per corpus and split and in total,
+    with the unlabelled ones."""
+    labels = default_scheme().labels if labels is None else labels
+
     def row(corpus, split, part):
         return {"corpus": corpus, "split": split, "paragraphs": len(part),
-                **{label: int(part.labels.map(lambda ls, label=label: label in ls).sum()) for label in LABELS},
+                **{label: int(part.labels.map(lambda ls, label=label: label in ls).sum()) for label in labels},
                 "none": int((part.labels.map(len) == 0).sum())}
 
     rows = [row("all", "all", table)]

@@ -60,6 +60,8 @@ def metrics(Y_true, Y_pred, labels=LABELS):
     Parameters
     ----------
     Y_true, Y_pred : ndarray of shape (n, n_labels)
+    labels : sequence of str
+        The column names (a scheme's labels); default the codebook's.
 
     Returns
     -------
@@ -82,8 +84,9 @@ def metrics(Y_true, Y_pred, labels=LABELS):
     }
 
 
-def metrics_table(result, labels=LABELS):
-    """The metrics as a Markdown table."""
+def metrics_table(result, labels=None):
+    """The metrics as a Markdown table (one row per label of ``result``, or of ``labels``)."""
+    labels = list(result["per_label"]) if labels is None else labels
     lines = ["| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
     for label in labels:
         m = result["per_label"][label]
@@ -144,7 +147,8 @@ def write_report(result, folder, title, Y_true=None, Y_pred=None, proba=None, th
     atomic_write(folder / "metrics.json", lambda fh: json.dump(result, fh, ensure_ascii=False, indent=2))
     body = f"# {title}\n\n{metrics_table(result)}\n"
     if Y_true is not None:
-        plot_confusion(Y_true, Y_pred, folder / "confusion.png")
-        plot_pr_curves(Y_true, proba, thresholds, folder / "pr_curves.png")
+        labels = list(result["per_label"])  # the model's scheme's, in column order
+        plot_confusion(Y_true, Y_pred, folder / "confusion.png", labels)
+        plot_pr_curves(Y_true, proba, thresholds, folder / "pr_curves.png", labels)
         body += "\n![confusion matrices](confusion.png)\n\n![precision-recall curves](pr_curves.png)\n"
     atomic_write(folder / "metrics.md", lambda fh: fh.write(body))

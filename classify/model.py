@@ -16,6 +16,7 @@ from sklearn.model_selection import GroupKFold
 from classify.errors import ClassifyError
 from classify.pipeline import DEFAULT_CLASSIFIER, make_pipeline
 from classify.rules import LABELS
+from classify.scheme import default_scheme, scheme_from_card
 
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
 # Paragraphs scored per pipeline call: memory stays flat however many texts come in
@@ -91,7 +92,7 @@ def choose_thresholds(Y, proba, mode="cv"):
     return np.full(Y.shape[1], float(mode))
 
 
-def fold_scores(Y, proba, folds, mode="cv"):
+def fold_scores(Y, proba, folds, mode="cv", labels=LABELS):
     """Metrics of each fold's out-of-fold predictions, its thresholds chosen on the other folds.
 
     So the reported cross-validation score never saw the labels it is scored on, not even
@@ -103,21 +104,34 @@ def fold_scores(Y, proba, folds, mode="cv"):
     for k in np.unique(folds):
         inside = folds == k
         cuts = choose_thresholds(Y[~inside], proba[~inside], mode)
-        scores.append(metrics(Y[inside], (proba[inside] >= cuts).astype(int)))
+        scores.append(metrics(Y[inside], (proba[inside] >= cuts).astype(int), labels))
     return scores
 
 
 class Model:
-    """A fitted pipeline with per-label thresholds.
+    """A fitted pipeline with per-label thresholds, and the label scheme it was trained with.
 
     Use :func:`train` to make one and :func:`load_model` to read one from disk.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+    thresholds : dict of str to float
+        One per label, in the scheme's label order.
+    meta : dict, optional
+        The model card's fields.
+    scheme : classify.scheme.Scheme, optional
+        Default: the one ``meta["scheme"]`` records, else the codebook's.
     """
 
-    def __init__(self, pipeline, thresholds, meta=None):
+    def __init__(self, pipeline, thresholds, meta=None, scheme=None):
         self.pipeline = pipeline
         self.labels = tuple(thresholds)
         self.thresholds = dict(thresholds)
         self.meta = dict(meta or {})
+        if scheme is None:
+            scheme = scheme_from_card(self.meta.get("scheme"), "the model's meta")
+        self.scheme = scheme
 
     def predict_proba(self, texts):
         """Probability of every label for each text.
@@ -173,7 +187,7 @@ class Model:
 
 
 def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None, thresholds="cv",
-          n_splits=5, memory=None, n_jobs=None):
+          n_splits=5, memory=None, n_jobs=None, scheme=None):
     """Fit a model and choose its per-label thresholds by grouped cross-validation.
 
     Parameters
@@ -194,34 +208,43 @@ def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None
     n_splits : int
     memory : joblib.Memory or str, optional
     n_jobs : int, optional
+    scheme : classify.scheme.Scheme, optional
+        The label set (column order) and the cue words of the cue block; default the
+        codebook's. Every label in ``label_lists`` must be one of its labels.
 
     Returns
     -------
     Model
         With ``meta["cv"]`` holding the cross-validated metrics (mean over folds; see
-        :func:`fold_scores`).
+        :func:`fold_scores`), and ``meta["scheme"]`` the scheme.
     """
-    texts = list(texts)
+    scheme = scheme or default_scheme()
+    labels = scheme.labels
+    texts, label_lists = list(texts), list(label_lists)
     if not texts:
         raise ClassifyError("no training paragraphs")
-    Y = binarize(label_lists)
-    missing = [label for label, n in zip(LABELS, Y.sum(axis=0)) if n == 0]
+    unknown = sorted({label for ls in label_lists for label in ls} - set(labels))
+    if unknown:
+        raise ClassifyError(f"label {unknown[0]!r} is not in scheme {scheme.name!r} "
+                            f"(its labels: {', '.join(labels)})")
+    Y = binarize(label_lists, labels)
+    missing = [label for label, n in zip(labels, Y.sum(axis=0)) if n == 0]
     if missing:
         raise ClassifyError(f"no training paragraph has the label(s) {', '.join(missing)}")
-    pipeline = make_pipeline(classifier, params, memory=memory)
+    pipeline = make_pipeline(classifier, params, memory=memory, scheme=scheme)
     proba, folds = out_of_fold_proba(pipeline, texts, Y, groups, n_splits=n_splits, n_jobs=n_jobs)
-    cuts = dict(zip(LABELS, choose_thresholds(Y, proba, thresholds).tolist()))
-    scores = fold_scores(Y, proba, folds, thresholds)
+    cuts = dict(zip(labels, choose_thresholds(Y, proba, thresholds).tolist()))
+    scores = fold_scores(Y, proba, folds, thresholds, labels)
     cv = {"folds": len(scores), "micro_f1": float(np.mean([m["micro_f1"] for m in scores])),
           "macro_f1": float(np.mean([m["macro_f1"] for m in scores])),
           "macro_f1_std": float(np.std([m["macro_f1"] for m in scores])),
-          "per_label_f1": {label: float(np.mean([m["per_label"][label]["f1"] for m in scores])) for label in LABELS}}
+          "per_label_f1": {label: float(np.mean([m["per_label"][label]["f1"] for m in scores])) for label in labels}}
     fitted = quietly(pipeline.fit, texts, Y)
     fitted.set_params(memory=None)
     meta = {"classifier": classifier, "params": {k: v if not isinstance(v, tuple) else list(v)
                                                  for k, v in (params or {}).items()},
-            "thresholds_by": thresholds, "cv": cv, "n_train": len(texts)}
-    return Model(fitted, cuts, meta)
+            "thresholds_by": thresholds, "cv": cv, "n_train": len(texts), "scheme": scheme.card()}
+    return Model(fitted, cuts, meta, scheme=scheme)
 
 
 # Saving and loading live in classify.store; these names stay importable from here.

@@ -111,7 +111,7 @@ def _from_toml(value, key):
     return None if value == "None" else value
 
 
-def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
+def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None, scheme=None):
     """Build the classification pipeline.
 
     Parameters
@@ -128,13 +128,19 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
         (the same matrix, slower; the defaults still apply).
     memory : str or joblib.Memory, optional
         Caches the fitted normaliser and vectoriser across a grid.
+    scheme : classify.scheme.Scheme, optional
+        Its cue words go into the cue block and the ``rules`` classifier (stored in the
+        pipeline, so a saved model matches its own cues); default the codebook's. The
+        structure block's word families are the codebook's whatever the scheme: they are
+        features of conflict news (a denial, a retreat "from" a place), not labels.
 
     Returns
     -------
     sklearn.pipeline.Pipeline
     """
+    cues = None if scheme is None else {label: list(scheme.cues[label]) for label in scheme.labels}
     if classifier == "rules":
-        return Pipeline([("normalise", ArabicNormaliser(whitespace=True)), ("clf", KeywordRules())])
+        return Pipeline([("normalise", ArabicNormaliser(whitespace=True)), ("clf", KeywordRules(cues=cues))])
     if classifier not in CLASSIFIERS:
         raise ClassifyError(f"unknown classifier {classifier!r} (expected one of {', '.join(CLASSIFIERS)}, rules)")
     params = {k: _from_toml(v, k) for k, v in (params or {}).items()}
@@ -158,12 +164,14 @@ def make_pipeline(classifier=DEFAULT_CLASSIFIER, params=None, memory=None):
         pipeline.set_params(**params)
     except ValueError as exc:
         raise ClassifyError(f"bad pipeline parameter: {exc}") from None
-    cues = features.get_params()["cues"]
+    block = features.get_params()["cues"]
+    if isinstance(block, CueFeatures) and "features__cues__cues" not in params:
+        block.set_params(cues=cues)
     # Text from the default normaliser is normalised already: normalising it again for the
     # cues would change nothing (normalisation is idempotent) and take as long again.
-    if (isinstance(cues, CueFeatures) and "features__cues__renormalise" not in params
+    if (isinstance(block, CueFeatures) and "features__cues__renormalise" not in params
             and pipeline.named_steps["normalise"].get_params() == ArabicNormaliser().get_params()):
-        cues.set_params(renormalise=False)
+        block.set_params(renormalise=False)
     return pipeline
 
 

@@ -9,12 +9,14 @@ import pandas as pd
 from classify.data import TEST_SHARE, assign_split
 from classify.errors import ClassifyError
 from classify.normalise import normalise
-from classify.rules import LABELS, cue_labels
+from classify.features.cues import matcher
+from classify.scheme import default_scheme
 from classify.segment import segment
 
 STRATEGIES = ("random", "stratified", "uncertainty")
 MIN_WORDS = 5
 # Rarest first: a paragraph with cues of several labels joins the rarest one's stratum.
+# The codebook's order; another scheme's labels are ordered by how few paragraphs they cue.
 _RARITY = ("claim_denial", "withdrawal", "humanitarian", "shelling", "ground_advance")
 
 
@@ -48,20 +50,27 @@ def candidates(corpus, labelled=None, corpora=None):
     return pool.drop_duplicates("folded").reset_index(drop=True)
 
 
-def _stratum(text):
-    cues = cue_labels(text)
-    return next((label for label in _RARITY if label in cues), "none")
+def _strata(texts, scheme):
+    found = matcher(scheme.cues)
+    cued = [found.labels_in(text) for text in texts]
+    if set(scheme.labels) == set(_RARITY):
+        rarity = _RARITY
+    else:
+        n = {label: sum(label in c for c in cued) for label in scheme.labels}
+        rarity = tuple(sorted(scheme.labels, key=lambda label: n[label]))
+    return [next((label for label in rarity if label in c), "none") for c in cued], rarity
 
 
-def _take(pool, n, rng, strategy, model):
+def _take(pool, n, rng, strategy, model, scheme):
     if n <= 0 or pool.empty:
         return pool.iloc[:0]
     if strategy == "random":
         return pool.sample(n=min(n, len(pool)), random_state=rng)
     if strategy == "stratified":
-        strata = pool.text.map(_stratum)
+        strata, rarity = _strata(pool.text, scheme)
+        strata = pd.Series(strata, index=pool.index)
         picked, remaining = [], n
-        names = [s for s in ("none",) + _RARITY if (strata == s).any()]
+        names = [s for s in ("none",) + rarity if (strata == s).any()]
         # Equal shares per stratum; what a small stratum cannot fill goes to the others.
         for i, name in enumerate(sorted(names, key=lambda s: (strata == s).sum())):
             share = remaining // (len(names) - i)
@@ -76,7 +85,7 @@ def _take(pool, n, rng, strategy, model):
 
 
 def sample(corpus, n, strategy="random", labelled=None, model=None, corpora=None, seed=0,
-           test_share=TEST_SHARE):
+           test_share=TEST_SHARE, scheme=None):
     """Pick ``n`` paragraphs to label next.
 
     Parameters
@@ -97,6 +106,8 @@ def sample(corpus, n, strategy="random", labelled=None, model=None, corpora=None
     seed : int
     test_share : float
         The share of paragraphs drawn from groups of the test split.
+    scheme : classify.scheme.Scheme, optional
+        Whose cue words make the strata of ``stratified``; default the model's, else the codebook's.
 
     Returns
     -------
@@ -112,8 +123,9 @@ def sample(corpus, n, strategy="random", labelled=None, model=None, corpora=None
     pool = candidates(corpus, labelled, corpora)
     if pool.empty:
         raise ClassifyError("no unlabelled paragraphs left to sample")
+    scheme = scheme or (model.scheme if model is not None else default_scheme())
     rng = np.random.RandomState(seed)
     n_test = int(round(n * test_share))
-    picked = pd.concat([_take(pool[pool.split == "test"], n_test, rng, strategy, model),
-                        _take(pool[pool.split == "train"], n - n_test, rng, strategy, model)])
+    picked = pd.concat([_take(pool[pool.split == "test"], n_test, rng, strategy, model, scheme),
+                        _take(pool[pool.split == "train"], n - n_test, rng, strategy, model, scheme)])
     return picked.sort_values(["doc_id", "start"])[["doc_id", "start", "end", "text", "corpus", "split"]]

@@ -42,7 +42,7 @@ import sklearn
 from classify.corpus import file_sha256
 from classify.errors import ClassifyError
 from classify.io import default_mode, fsync_dir
-from classify.rules import LABELS
+from classify.scheme import default_scheme, scheme_from_card
 
 FORMAT_VERSION = 2
 # Version 1 (no card hash) is read only in the flat layout that older classify wrote.
@@ -188,16 +188,19 @@ def _timestamp(value):
 def _cv(value):
     checks = {"folds": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
               "micro_f1": _score, "macro_f1": _score, "macro_f1_std": _score,
-              "per_label_f1": lambda v: isinstance(v, dict) and set(v) == set(LABELS) and all(map(_score, v.values()))}
+              "per_label_f1": lambda v: isinstance(v, dict) and all(map(_score, v.values()))}
     return isinstance(value, dict) and set(value) == set(checks) and all(checks[k](v) for k, v in value.items())
 
 
 # field: (required, check, what is expected); optional fields are what ``train`` records.
+# "labels", "thresholds" and "cv" are checked here for their types, and against the
+# card's scheme (the codebook's for cards without one) by _check_labels.
 CARD_FIELDS = {
     "format_version": (True, lambda v: v in READABLE_FORMATS and type(v) is int,
                        f"one of {', '.join(map(str, READABLE_FORMATS))}"),
-    "labels": (True, lambda v: v == list(LABELS), f"the list {', '.join(LABELS)}"),
-    "thresholds": (True, lambda v: isinstance(v, dict) and set(v) == set(LABELS) and all(map(_fraction, v.values())),
+    "labels": (True, lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+               "the list of the scheme's labels"),
+    "thresholds": (True, lambda v: isinstance(v, dict) and all(map(_fraction, v.values())),
                    "a table of one number strictly between 0 and 1 per label"),
     "pipeline_file": (True, lambda v: v == PIPELINE_FILE, repr(PIPELINE_FILE)),
     "pipeline_sha256": (True, _hex64, "64 lowercase hex digits"),
@@ -212,6 +215,8 @@ CARD_FIELDS = {
     "cv": (False, _cv, "a table of folds, micro_f1, macro_f1, macro_f1_std and per_label_f1, scores in [0, 1]"),
     "n_train": (False, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a count"),
     "config": (False, lambda v: isinstance(v, str), "a configuration name"),
+    # Checked by scheme_from_card; cards written before schemes have none: the codebook's.
+    "scheme": (False, lambda v: isinstance(v, dict), "a table of name, labels, cues and sha256"),
 }
 
 
@@ -273,15 +278,33 @@ def _check_fields(card, where):
                 raise ClassifyError(f"{where}: the model card lacks the field {name!r}")
         elif not check(card[name]):
             raise ClassifyError(f"{where}: field {name!r} must be {expected}, got {_shown(card[name])}")
+    _check_labels(card, where)
 
 
-def check_pipeline(pipeline, n_labels=len(LABELS), where=PIPELINE_FILE):
+def _check_labels(card, where):
+    """The card's labels, thresholds and per-label scores are those of its own scheme."""
+    scheme = scheme_from_card(card.get("scheme"), where)
+    labels = list(scheme.labels)
+    if card["labels"] != labels:
+        raise ClassifyError(f"{where}: field 'labels' must be the list {', '.join(labels)} (the labels of "
+                            f"scheme {scheme.name!r}), got {_shown(card['labels'])}")
+    if set(card["thresholds"]) != set(labels):
+        raise ClassifyError(f"{where}: field 'thresholds' must be a table of one number strictly between 0 and 1 "
+                            f"per label ({', '.join(labels)}), got {_shown(card['thresholds'])}")
+    if "cv" in card and set(card["cv"]["per_label_f1"]) != set(labels):
+        raise ClassifyError(f"{where}: field 'cv' must have per_label_f1 for the labels {', '.join(labels)}, "
+                            f"got {_shown(card['cv']['per_label_f1'])}")
+    return scheme
+
+
+def check_pipeline(pipeline, n_labels=None, where=PIPELINE_FILE):
     """Refuse a loaded object that is not a classify pipeline giving ``n_labels`` probabilities.
 
     Parameters
     ----------
     pipeline : object
-    n_labels : int
+    n_labels : int, optional
+        The number of the scheme's labels; default the codebook's.
     where : str
         Names the file in messages.
 
@@ -297,6 +320,7 @@ def check_pipeline(pipeline, n_labels=len(LABELS), where=PIPELINE_FILE):
 
     from classify.normalise import ArabicNormaliser
 
+    n_labels = len(default_scheme().labels) if n_labels is None else n_labels
     if not isinstance(pipeline, Pipeline):
         raise ClassifyError(f"{where}: holds a {type(pipeline).__name__}, not a scikit-learn Pipeline")
     names = [name for name, _ in pipeline.steps]
@@ -390,6 +414,7 @@ def _write_version(model, root, labels_file):
         _fsync(tmp / PIPELINE_FILE)
         _step("pipeline written")
         meta = {**model.meta, "format_version": FORMAT_VERSION, "labels": list(model.labels),
+                "scheme": model.scheme.card(),
                 "thresholds": model.thresholds, "pipeline_file": PIPELINE_FILE,
                 "pipeline_sha256": file_sha256(tmp / PIPELINE_FILE),
                 "labels_file_sha256": file_sha256(labels_file) if labels_file else None,
@@ -509,7 +534,8 @@ def load_model(folder="models/default"):
     ClassifyError
         If the folder or its files are missing, ``model.skops`` does not match the
         SHA-256 in ``model.json``, the file holds types outside skops' defaults and
-        :data:`TRUSTED_TYPES`, or the format version or label set is unknown.
+        :data:`TRUSTED_TYPES`, the format version is unknown, or the card's labels are not
+        those of the scheme it records (cards without a scheme: the codebook's).
     """
     version = current_version(folder)
     for _ in range(_LOAD_ATTEMPTS):
@@ -567,6 +593,7 @@ def _load_version(folder):
         raise
     except Exception as exc:  # skops raises many types for a damaged archive
         raise ClassifyError(f"{path}: cannot be read as a skops model ({exc})") from None
-    check_pipeline(pipeline, len(LABELS), path)
-    thresholds = {label: float(meta["thresholds"][label]) for label in LABELS}
-    return Model(pipeline, thresholds, meta)
+    scheme = scheme_from_card(meta.get("scheme"), meta_path)
+    check_pipeline(pipeline, len(scheme.labels), path)
+    thresholds = {label: float(meta["thresholds"][label]) for label in scheme.labels}
+    return Model(pipeline, thresholds, meta, scheme=scheme)

@@ -129,6 +129,9 @@ def _progress(iterable, total, desc):
 
 def run_config(path, args, data):
     config = load_config(path, extra_classifiers=EXTRA_CLASSIFIERS)
+    if "scheme" in config:  # the ledger compares models on the codebook's labels
+        raise ClassifyError(f"{path}: scheme is for 'classify train'; "
+                            "the experiments runner uses the codebook's labels")
     train, test = data["train"], data["test"]
     points = grid_points(config)
     sizes = config.get("train_sizes") or [0]

@@ -27,6 +27,7 @@ def test_fit_save_load_gives_identical_predictions(fitted, tmp_path):
     assert loaded.predict(texts) == model.predict(texts)
     meta = json.loads((current_version(tmp_path / "m") / "model.json").read_text(encoding="utf-8"))
     assert meta["labels"] == list(LABELS) and len(meta["pipeline_sha256"]) == 64
+    assert meta["scheme"]["name"] == "codebook" and meta["scheme"]["labels"] == list(LABELS)
     assert {"python", "scikit-learn", "classify"} <= set(meta["versions"])
 
 

@@ -16,7 +16,11 @@ from classify.errors import ClassifyError
 from classify.model import train
 from classify.rules import LABELS
 from classify.io import umask
-from classify.store import SAVE_STEPS, current_version, is_model_folder, load_model, save_model
+from classify.scheme import Scheme, default_scheme
+from classify.store import SAVE_STEPS, card_sha256, current_version, is_model_folder, load_model, save_model
+
+CODEBOOK = default_scheme().card()
+TWO = Scheme("arrests", ("shelling", "arrest"), {"shelling": ("قصف",), "arrest": ("اعتقال",)}).card()
 
 
 @pytest.fixture(scope="module")
@@ -212,11 +216,39 @@ def test_an_edited_card_is_refused(saved):
     ({"created": 5}, "'created' must be an ISO 8601 time"),
     ({"owner": "me"}, "unknown field 'owner'"),
     ({"card_sha256": "0" * 64}, "model card was changed"),
+    ({"scheme": "codebook"}, "'scheme' must be a table of name, labels, cues and sha256"),
+    ({"scheme": {"name": "codebook"}}, "field 'scheme' lacks 'labels'"),
+    ({"scheme": {**CODEBOOK, "sha256": "0" * 64}}, "field 'scheme': sha256 is not that of the scheme's content"),
+    ({"scheme": {**CODEBOOK, "cues": {**CODEBOOK["cues"], "shelling": ["قصف", ""]}}},
+     "field 'scheme': labels.shelling.cues[1] is empty"),
+    ({"scheme": {**CODEBOOK, "labels": ["shelling", "shelling"]}}, "field 'scheme': labels must be a list of distinct"),
+    ({"scheme": {**CODEBOOK, "labels": ["shelling", "Bad"], "cues": {"shelling": [], "Bad": []}}},
+     "field 'scheme': bad label name 'Bad'"),
+    # The card's labels, thresholds and per-label scores must be those of its own scheme.
+    ({"scheme": TWO}, "field 'labels' must be the list shelling, arrest (the labels of scheme 'arrests')"),
+    ({"scheme": TWO, "labels": ["shelling", "arrest"]}, "field 'thresholds' must be a table of one number"),
+    ({"scheme": TWO, "labels": ["shelling", "arrest"], "thresholds": {"shelling": 0.5, "arrest": 0.5}},
+     "field 'cv' must have per_label_f1 for the labels shelling, arrest"),
 ])
 def test_every_card_field_is_checked(saved, changes, message):
     _edit_card(saved, **changes)
     with pytest.raises(ClassifyError, match=re.escape(message)):
         load_model(saved)
+
+
+def test_a_card_without_a_scheme_loads_as_the_codebooks(saved, small_model, spans):
+    # Cards written before schemes have no "scheme" field: their labels are the codebook's.
+    card = json.loads((current_version(saved) / "model.json").read_text(encoding="utf-8"))
+    assert card["scheme"] == CODEBOOK
+    del card["scheme"]
+    _edit_card(saved, text=json.dumps({**card, "card_sha256": card_sha256(card)}))
+    loaded = load_model(saved)
+    assert loaded.scheme == default_scheme() and loaded.labels == LABELS
+    texts = [s[4] for s in spans[:20]]
+    np.testing.assert_array_equal(loaded.predict_proba(texts).to_numpy(), small_model.predict_proba(texts).to_numpy())
+    # Saved again, it records the codebook's scheme.
+    save_model(loaded, saved)
+    assert json.loads((current_version(saved) / "model.json").read_text(encoding="utf-8"))["scheme"] == CODEBOOK
 
 
 @pytest.mark.parametrize("text,message", [

@@ -1,0 +1,1 @@
+"""Label scheme files shipped with classify (see :mod:`classify.scheme`)."""
