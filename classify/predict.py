@@ -28,7 +28,9 @@ MAX_LINE = 64 * 2**20
 
 def _paragraphs(text, fields):
     """One record per paragraph the segmenter keeps: ``fields`` plus start, end and text."""
-    return ({**fields, "start": p.start, "end": p.end, "text": p.text} for p in segment(text))
+    # A record's address tells the segmenter a listing page (tag, section, archive) apart.
+    url = fields.get("url") if isinstance(fields.get("url"), str) else None
+    return ({**fields, "start": p.start, "end": p.end, "text": p.text} for p in segment(text, url))
 
 
 def _lines(raw, source):

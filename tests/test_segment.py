@@ -1,3 +1,4 @@
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -52,3 +53,80 @@ def test_offsets_slice_the_text_in_order(parts, sep):
     assert all(a.end < b.start for a, b in zip(paragraphs, paragraphs[1:]))
     assert all("\n" not in p.text and "\r" not in p.text for p in paragraphs)
     assert {(p.start, p.end) for p in paragraphs} <= {(p.start, p.end) for p in split_lines(text)}
+
+
+def test_the_rules_alone_drop_furniture_lines():
+    from classify.segment import segment_by_rules
+
+    text = "\n".join(["مقالات ذات صلة", "قصفت الطائرات الحربية مواقع في ريف إدلب الجنوبي وقتل ثلاثة مدنيين ."])
+    assert [p.text for p in segment_by_rules(text)] == [text.split("\n")[1]]
+
+
+def _pages():
+    from classify.segment.model import Page
+
+    # Small marked pages: a menu line, the article's prose, a teaser list, a footer.
+    article = ["قصفت الطائرات الحربية مواقع في ريف {p} الجنوبي وقتل ثلاثة مدنيين بينهم طفلان , بحسب مصادر محلية .",
+               "وقال ناشطون إن القصف استهدف الأحياء السكنية في {p} وأدى إلى نزوح عشرات العائلات نحو المخيمات .",
+               "وأضافت المصادر أن فرق الدفاع المدني عملت على انتشال الضحايا من تحت الأنقاض في {p} طوال الليل ."]
+    furniture = ["الرئيسية | أخبار | سوريا | العالم | اقتصاد | رياضة", "مقالات ذات صلة",
+                 "وزير الخارجية يلتقي نظيره في العاصمة لبحث العلاقات الثنائية . . .",
+                 "جميع الحقوق محفوظة © 2018"]
+    pages = []
+    for k, place in enumerate(["حلب", "إدلب", "درعا", "حمص", "حماة", "الرقة"]):
+        lines = [furniture[0]] + [a.format(p=place) for a in article] + furniture[1:]
+        keep = np.array([False, True, True, True, False, False, False])
+        pages.append(Page(f"page-{k}", f"site{k % 3}.example", f"https://site{k % 3}.example/news/{k}12345",
+                          lines, keep))
+    return pages
+
+
+def test_line_model_fits_saves_and_loads_the_same(tmp_path):
+    from classify.segment.model import fit, load_line_model, save_line_model
+
+    pages = _pages()
+    model = fit(pages, n_splits=3)
+    save_line_model(model, tmp_path / "line_model.json")
+    loaded = load_line_model(tmp_path / "line_model.json")
+    for page in pages:
+        assert np.allclose(loaded.scores(page.lines, page.url), model.scores(page.lines, page.url))
+        assert (loaded.keep(page.lines, page.url) == page.keep).all()
+    text = "\n".join(pages[0].lines)
+    assert [p.text for p in segment(text, model=loaded)] == [line for line, k in zip(pages[0].lines, pages[0].keep) if k]
+
+
+def test_edited_line_model_is_refused(tmp_path):
+    import json
+
+    import pytest
+
+    from classify.errors import ClassifyError
+    from classify.segment.model import fit, load_line_model, save_line_model
+
+    path = tmp_path / "line_model.json"
+    save_line_model(fit(_pages(), n_splits=3), path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["threshold"] = 0.0
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ClassifyError, match="sha256"):
+        load_line_model(path)
+
+
+def test_page_features_shape_and_listing_addresses():
+    from classify.segment.features import FEATURE_NAMES, is_listing_url, page_features
+
+    lines = _pages()[0].lines
+    assert page_features(lines).shape == (len(lines), len(FEATURE_NAMES))
+    assert page_features([]).shape == (0, len(FEATURE_NAMES))
+    assert is_listing_url("https://example.com/tag/%D8%AF%D8%A7%D8%B9%D8%B4/")
+    assert is_listing_url("http://example.com/?m=201411")
+    assert not is_listing_url("https://example.com/news/2017/11/02/story-of-the-day-12345.html")
+    assert not is_listing_url(None)
+
+
+def test_shipped_line_model_loads_and_matches_the_features():
+    from classify.segment.model import MODEL_FILE, load_line_model
+
+    model = load_line_model()
+    assert MODEL_FILE.is_file() and model is not None
+    assert 0 < model.threshold < 1 and model.meta["pages"] >= 200

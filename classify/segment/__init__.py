@@ -14,13 +14,16 @@ from classify.segment.rules import Paragraph, is_furniture, segment_by_rules, sp
 __all__ = ["Paragraph", "is_furniture", "segment", "segment_by_rules", "split_lines"]
 
 
-def segment(text, model=None):
+def segment(text, url=None, model=None):
     """Split an article into its paragraphs, dropping page furniture.
 
     Parameters
     ----------
     text : str
         The article's full text, lines separated by line breaks.
+    url : str, optional
+        The page's address, when known: listing pages (tag, section, search, archive
+        pages, all furniture under the codebook) often say so there.
     model : LineModel, optional
         The line model to judge with; the shipped one by default.
 
@@ -36,5 +39,5 @@ def segment(text, model=None):
     lines = split_lines(text)
     if not lines:
         return []
-    keep = model.keep([p.text for p in lines])
+    keep = model.keep([p.text for p in lines], url)
     return [p for p, k in zip(lines, keep) if k]

@@ -25,6 +25,9 @@ FORMAT = 1
 #: Share of article (and mixed) lines the threshold keeps on the training pages' out-of-fold scores.
 KEEP_TARGET = 0.985
 MARKS = ("article", "mixed", "furniture")
+#: A line of at most this many words that the line rules call furniture is dropped whatever its score.
+SHORT_WORDS = 10
+_RULE, _LOG_WORDS = FEATURE_NAMES.index("rule_furniture"), FEATURE_NAMES.index("log_words")
 
 
 @dataclass
@@ -67,7 +70,15 @@ class LineModel:
         return 1 / (1 + np.exp(-(X @ self.coef + self.intercept)))
 
     def keep(self, lines, url=None, features=None):
-        return self.scores(lines, url, features) >= self.threshold
+        """Which lines to keep: score at the threshold, unless the rules call a short line furniture.
+
+        Crawled pages glue their furniture into long lines, so the marked pages hold
+        almost no short lines to learn from; a page with one element per line (the seed
+        article) has many, and for those the rules' verdict stands.
+        """
+        X = page_features(lines, url) if features is None else features
+        short_furniture = (X[:, _RULE] > 0) & (X[:, _LOG_WORDS] <= np.log1p(SHORT_WORDS))
+        return (self.scores(lines, features=X) >= self.threshold) & ~short_furniture
 
     def to_dict(self):
         body = {"format": FORMAT, "features": list(FEATURE_NAMES), "mean": self.mean.tolist(),
