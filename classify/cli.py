@@ -35,7 +35,7 @@ def _train(args):
     print(f"training {config['classifier']} on {len(part)} paragraphs ({args.labels}, split=train)", file=sys.stderr)
     model = train(part.text.tolist(), part.labels.tolist(), part.group.tolist(), classifier=config["classifier"],
                   params=config["params"], thresholds=config["thresholds"], n_splits=config["n_splits"],
-                  n_jobs=args.jobs)
+                  n_jobs=args.jobs, calibration=config["calibration"])
     model.meta["config"] = config["name"]
     save_model(model, args.out, labels_file=args.labels)
     cv = model.meta["cv"]

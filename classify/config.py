@@ -9,10 +9,12 @@ import re
 import tomllib
 from pathlib import Path
 
+from classify.calibration import DEFAULT_CALIBRATION, METHODS
 from classify.errors import ClassifyError
 from classify.pipeline import CLASSIFIERS, DEFAULT_CLASSIFIER
 
-DEFAULTS = {"name": "default", "classifier": DEFAULT_CLASSIFIER, "thresholds": "cv", "n_splits": 5, "params": {}}
+DEFAULTS = {"name": "default", "classifier": DEFAULT_CLASSIFIER, "thresholds": "cv", "n_splits": 5, "params": {},
+            "calibration": DEFAULT_CALIBRATION}
 _KEYS = set(DEFAULTS) | {"grid", "seeds", "train_sizes", "description", "plots"}
 
 
@@ -38,6 +40,7 @@ _CHECKS = {
     "train_sizes": (lambda v: isinstance(v, list) and all(_integer(s, 0) for s in v),
                     "a list of whole numbers (0 = the whole training split)"),
     "plots": (lambda v: isinstance(v, bool), "true or false"),
+    "calibration": (lambda v: v in METHODS, " or ".join(f'"{m}"' for m in METHODS)),
 }
 
 
@@ -46,7 +49,8 @@ def load_config(path=None, extra_classifiers=()):
 
     The file may set ``name``, ``classifier`` (see :data:`classify.pipeline.CLASSIFIERS`,
     or ``rules``), ``thresholds`` (``"cv"`` or a number in (0, 1)), ``n_splits`` (at
-    least 2) and a ``[params]`` table of ``step__param`` settings; ``experiments/`` also
+    least 2), ``calibration`` (``"sigmoid"``, ``"isotonic"`` or ``"none"``; see
+    :mod:`classify.calibration`) and a ``[params]`` table of ``step__param`` settings; ``experiments/`` also
     reads ``[grid]``, ``seeds``, ``train_sizes``, ``description`` and ``plots``.
     ``extra_classifiers`` names classifiers a caller builds itself (their parameters are
     not checked here).

@@ -212,6 +212,11 @@ CARD_FIELDS = {
     "cv": (False, _cv, "a table of folds, micro_f1, macro_f1, macro_f1_std and per_label_f1, scores in [0, 1]"),
     "n_train": (False, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a count"),
     "config": (False, lambda v: isinstance(v, str), "a configuration name"),
+    # Checked against the card's labels in _check_fields.
+    "calibration": (False, lambda v: v is None or isinstance(v, dict),
+                    'null or a table of "method" (sigmoid or isotonic) and "per_label" parameters'),
+    "oof_reliability": (False, lambda v: isinstance(v, dict),
+                        "a table per label of ece, brier, log_loss and reliability bins"),
 }
 
 
@@ -273,6 +278,12 @@ def _check_fields(card, where):
                 raise ClassifyError(f"{where}: the model card lacks the field {name!r}")
         elif not check(card[name]):
             raise ClassifyError(f"{where}: field {name!r} must be {expected}, got {_shown(card[name])}")
+    from classify.calibration import check_calibrator, check_reliability
+
+    for name, check in (("calibration", check_calibrator), ("oof_reliability", check_reliability)):
+        if name in card and not check(card[name], card["labels"]):
+            raise ClassifyError(f"{where}: field {name!r} must be {CARD_FIELDS[name][2]}, one per label, "
+                                f"got {_shown(card[name])}")
 
 
 def check_pipeline(pipeline, n_labels=len(LABELS), where=PIPELINE_FILE):
