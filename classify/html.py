@@ -9,6 +9,7 @@ orders them itself.
 import base64
 import html
 import io
+import re
 
 from classify.display import escape_controls
 
@@ -99,23 +100,32 @@ def legend(label, colour):
             f'(full shade at {FULL_WEIGHT:+.1f} or more); against {against}</div>')
 
 
-def explanation_block(item, text, colour, top=5):
+def _features(pairs):
+    """Feature names and weights, left to right, each name isolated so Arabic inside it keeps its order."""
+    def name_html(name):
+        # Each bracketed group (a word cluster's example words) isolated too: a bigram's two stay in order.
+        return re.sub(r"\[([^\]]*)\]", r"[<bdi>\1</bdi>]", esc(name))
+
+    return " · ".join(f'<span class="feat"><bdi>{name_html(name)}</bdi>&nbsp;{w:+.2f}</span>' for name, w in pairs)
+
+
+def explanation_block(item, text, colour, top=5, note=""):
     """One label of one paragraph: its score, the paragraph with its top spans marked, the spans and features."""
     spans = item.top(top)
     verdict = "passes" if item.passed else "does not pass"
+    note = f" ({esc(note)})" if note else ""
     rows = "".join(
-        f'<tr><td dir="rtl" lang="ar">{esc(s.text)}</td><td class="num">{s.weight:+.3f}</td>'
-        f'<td dir="rtl" lang="ar">{esc("، ".join(f"{n} {w:+.2f}" for n, w in s.features[:5]))}</td></tr>'
+        f'<tr><td dir="rtl" lang="ar">{esc(s.text)}</td><td class="num" dir="ltr">{s.weight:+.3f}</td>'
+        f'<td dir="ltr">{_features(s.features[:5])}</td></tr>'
         for s in spans)
-    other = "; ".join(f"{esc(n)} {w:+.3f}" for n, w in item.other[:8])
     return (f'<div class="label" style="--hue: rgb{colour}">\n'
-            f'<h3 dir="ltr">{esc(item.label)} <span class="meta">score {item.score:.3f}, threshold '
+            f'<h3 dir="ltr">{esc(item.label)}{note} <span class="meta">score {item.score:.3f}, threshold '
             f'{item.threshold:.3f} ({verdict}); decision value {item.decision:+.3f} = bias {item.bias:+.3f} '
             f'+ spans + other features</span></h3>\n'
             f"{marked_text(text, spans, colour)}\n"
             f'<table dir="rtl"><tr><th>span</th><th class="num">weight</th><th>features (heaviest first)</th></tr>'
             f"{rows}</table>\n"
-            f'<p class="meta" dir="ltr">Not in a span: {other or "none"}.</p>\n</div>')
+            f'<p class="meta" dir="ltr">Not in a span: {_features(item.other[:8]) or "none"}.</p>\n</div>')
 
 
 def png(figure_or_bytes, alt):
