@@ -32,6 +32,7 @@ td, th { border: 1px solid #ccc; padding: .2em .5em; vertical-align: top; }
 th { background: #f3f3f3; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 section.para { border-top: 2px solid #888; margin-top: 1.5em; padding-top: .5em; }
+div.label table { width: 100%; }
 div.label { margin: .6em 0 1em; padding-inline-start: .8em; border-inline-start: .35em solid var(--hue); }
 .meta { color: #555; font-size: .9em; }
 .swatch { display: inline-block; min-width: 2.6em; text-align: center; border-radius: .2em; margin: 0 .15em;
