@@ -163,7 +163,8 @@ class Explainer:
         weights = union.transformer_weights or {}
         self.blocks = [(name, block, float(weights.get(name, 1.0))) for name, block in union.transformer_list
                        if block not in ("drop", None)]
-        widths = [len(block.get_feature_names_out()) for _, block, _ in self.blocks]
+        self._names = {}
+        widths = [len(self.names(b)) for b in range(len(self.blocks))]
         self.slices = np.concatenate([[0], np.cumsum(widths)]).astype(int)
         clf = steps["clf"]
         estimators = getattr(clf, "estimators_", None)
@@ -172,7 +173,6 @@ class Explainer:
         pairs = [_linear(e, self.slices[-1]) for e in estimators]
         self.coef = np.vstack([c for c, _ in pairs])
         self.bias = np.array([b for _, b in pairs])
-        self._names = {}
 
     def names(self, b):
         """Feature names of block ``b`` (cached: the character block has hundreds of thousands)."""

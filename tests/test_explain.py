@@ -133,6 +133,17 @@ def test_explain_command_on_an_article_prints_marked_paragraphs(trained_model, c
     assert "\x1b" not in out and "score" in out and "threshold" in out
 
 
+def test_explain_segment_explains_each_kept_paragraph_of_each_record(trained_model, tmp_path, capsys):
+    article = SEED_ARTICLE.read_text(encoding="utf-8")
+    records = tmp_path / "articles.jsonl"
+    records.write_text(json.dumps({"doc_id": "hajin", "text": article}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "x.html"
+    status, _, err = run(["explain", "--model", trained_model, "--segment", records, "-o", out], capsys)
+    assert status == 0, err
+    page = out.read_text(encoding="utf-8")
+    assert page.count('<section class="para">') == 6 and "hajin 21-98" in page
+
+
 def test_explain_on_a_terminal_shapes_orders_and_colours(trained_model, capsys, monkeypatch, tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps({"text": "قصفت الطائرات مواقع في حلب \x1b]0;title\x07 بعدة غارات"}, ensure_ascii=False),
