@@ -9,7 +9,7 @@ CONFIG ?=
 export CLASSIFY_CORPUS ?= $(abspath $(CORPUS))
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-fast check train evaluate predict segmentation experiments results bench clean
+.PHONY: help demo test test-fast check train evaluate report predict explain segmentation experiments results bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -21,8 +21,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,experiments]'
 	touch $@
 
-demo: $(VENV)/.installed ## the main job: check the data, train, evaluate, report, label the seed article
-	$(MAKE) --no-print-directory check train evaluate predict
+demo: $(VENV)/.installed ## the main job: check the data, train, evaluate, report, label and explain the seed article
+	$(MAKE) --no-print-directory check train evaluate report predict explain
 
 test: $(VENV)/.installed ## run the whole test suite (slow tests included)
 	$(PY) -m pytest
@@ -38,6 +38,12 @@ train: $(VENV)/.installed ## train the default model (or CONFIG=experiments/conf
 
 evaluate: $(VENV)/.installed ## evaluate MODEL on the held-out test split; writes reports/
 	$(PY) -m classify evaluate --model $(MODEL) --split test
+
+report: $(VENV)/.installed ## one HTML page on MODEL: card, test metrics, plots, calibration, learning curve: reports/report.html
+	$(PY) -m classify report --model $(MODEL) -o reports/report.html
+
+explain: $(VENV)/.installed ## the seed article with the words behind each label marked: reports/seed_explained.html
+	$(PY) -m classify explain --model $(MODEL) $(SEED) -o reports/seed_explained.html
 
 predict: $(VENV)/.installed ## label the seed article with MODEL, one line per kept paragraph
 	$(PY) -m classify predict --model $(MODEL) $(SEED) -o reports/seed_predictions.jsonl --show

@@ -44,7 +44,7 @@ def _train(args):
           f"labels of scheme {scheme.name}: {', '.join(scheme.labels)})", file=sys.stderr)
     model = train(part.text.tolist(), part.labels.tolist(), part.group.tolist(), classifier=config["classifier"],
                   params=config["params"], thresholds=config["thresholds"], n_splits=config["n_splits"],
-                  n_jobs=args.jobs, scheme=scheme)
+                  n_jobs=args.jobs, scheme=scheme, calibration=config["calibration"])
     model.meta["config"] = config["name"]
     save_model(model, args.out, labels_file=args.labels)
     cv = model.meta["cv"]
@@ -127,6 +127,52 @@ def _predict(args):
     seconds = max(time.perf_counter() - start, 1e-9)
     where = f" to {args.output}" if args.output else ""
     print(f"wrote {count} records{where}: {count / seconds:,.0f} paragraphs/s", file=sys.stderr)
+
+
+def _explain(args):
+    from classify.explain import format_text, heading, write_html
+    from classify.io import atomic_write
+    from classify.predict import iter_records
+    from classify.store import load_model
+
+    model = load_model(args.model)
+    if args.label is not None and args.label not in model.labels:
+        raise ClassifyError(f"unknown label {args.label!r} for --label (this model's labels: {', '.join(model.labels)})")
+    if args.top < 1:
+        raise ClassifyError(f"--top must be at least 1, got {args.top}")
+    labels = [args.label] if args.label else None
+    kept = dict.fromkeys(args.inputs, 0)
+
+    def explained():
+        for path in args.inputs:
+            for record in iter_records(path, segment_records=args.segment):
+                kept[path] += 1
+                yield heading(record), model.explain(record["text"], labels)
+
+    if args.output:
+        title = "classify explain: " + ", ".join(args.inputs)
+        count = 0
+
+        def write(fh):
+            nonlocal count
+            count = write_html(fh, _progress(explained()), model, title, args.top, labels)
+
+        atomic_write(args.output, write)
+        print(f"wrote {count} explained paragraphs to {args.output}", file=sys.stderr)
+    else:
+        for title, explanation in explained():
+            sys.stdout.write(format_text(explanation, title, sys.stdout, args.top))
+    for path in (p for p, n in kept.items() if not n):
+        print(f"classify: {'standard input' if path == '-' else path}: no paragraph kept to explain "
+              "(an article of page furniture only, or a file of no records)", file=sys.stderr)
+
+
+def _report(args):
+    from classify.report import build_report
+
+    path = build_report(args.model, args.output, labels_file=args.labels, corpus=args.corpus, runs=args.runs,
+                        allow_other_labels=args.allow_other_labels)
+    print(f"wrote {path}", file=sys.stderr)
 
 
 def _progress(items):
@@ -275,6 +321,34 @@ def _parser():
     p.add_argument("-o", "--output", metavar="FILE", help="write JSONL here instead of standard output")
     p.add_argument("--show", action="store_true",
                    help="print each paragraph with its labels (Arabic shaped on a terminal) instead of JSONL")
+
+    p = add(commands, "explain", _explain,
+            "show which words of each paragraph pushed each label, in the terminal or as an HTML page")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="the same inputs as predict: an article .txt, a "
+                   ".jsonl(.gz) with a text field, a .csv(.gz) with a text column, or - for standard input")
+    p.add_argument("--segment", action="store_true",
+                   help="each record's text is an article: explain each paragraph the segmenter keeps")
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="DIR", help="model folder (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="OUT.html",
+                   help="write one self-contained HTML page here instead of text on standard output")
+    p.add_argument("--top", type=int, default=5, metavar="K",
+                   help="words marked and listed per label (default: %(default)s)")
+    p.add_argument("--label", metavar="L",
+                   help="explain this label for every paragraph, passed or not (default: the labels that pass "
+                        "their thresholds)")
+
+    p = add(commands, "report", _report,
+            "write one HTML page on a model: its card, test metrics against the keyword baseline, plots, "
+            "calibration, learning curve and the test paragraphs it gets most wrong")
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="DIR", help="model folder (default: %(default)s)")
+    p.add_argument("-o", "--output", default="reports/report.html", metavar="FILE",
+                   help="the HTML page to write (default: %(default)s)")
+    labels_arg(p, "labels file; must be the one the model was trained on (default: %(default)s)")
+    p.add_argument("--runs", default="experiments/runs.jsonl", metavar="FILE",
+                   help="experiment ledger to take the learning curve from (default: %(default)s)")
+    p.add_argument("--allow-other-labels", action="store_true",
+                   help="report even if the labels file differs from the one the model was trained on")
+    corpus_arg(p)
 
     data = add(commands, "data", None, "build and check the labelled data").add_subparsers(
         dest="data_command", required=True, metavar="DATA_COMMAND")

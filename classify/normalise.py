@@ -142,12 +142,98 @@ def normalise(text, **switches):
     -------
     str
     """
-    on = [name for name, _ in STEPS if switches.get(name, name != "teh_marbuta")]
+    on = _switched_on(switches)
     text = _character_mapper(tuple(n for n in on if n in _CHARACTER_STEPS))(text)
     for name, step in STEPS:
         if name in on and name not in _CHARACTER_STEPS:
             text = step(text)
     return text
+
+
+def _switched_on(switches):
+    return [name for name, _ in STEPS if switches.get(name, name != "teh_marbuta")]
+
+
+def _sub_with_offsets(pattern, build, text, offsets):
+    """``pattern.sub`` over ``text`` carrying each character's offset along.
+
+    ``build(match)`` gives the replacement as (character, index in ``text``) pairs; the
+    replacement character takes the offset of that index.
+    """
+    chars, offs, last = [], [], 0
+    for m in pattern.finditer(text):
+        chars.append(text[last:m.start()])
+        offs.extend(offsets[last:m.start()])
+        for char, at in build(m):
+            chars.append(char)
+            offs.append(offsets[at])
+        last = m.end()
+    chars.append(text[last:])
+    offs.extend(offsets[last:])
+    return "".join(chars), offs
+
+
+def _group(m):
+    return [(m.group(1), m.start(1))]
+
+
+def _dots(m):
+    # ". . ." (any number of dots, two or more) -> "...": the dots keep their own offsets.
+    at = list(range(m.start(), m.end(), 2))
+    return [(".", at[min(k, len(at) - 1)]) for k in range(3)]
+
+
+def _quoted(m):
+    inner = m.group(1)
+    first = m.start(1) + len(inner) - len(inner.lstrip())
+    return [('"', m.start()), *((c, first + k) for k, c in enumerate(inner.strip())), ('"', m.end() - 1)]
+
+
+def normalise_with_offsets(text, **switches):
+    """Normalise one text and say where each character of the result came from.
+
+    Parameters
+    ----------
+    text : str
+    **switches : bool
+        As for :func:`normalise`.
+
+    Returns
+    -------
+    normalised : str
+        Exactly ``normalise(text, **switches)``.
+    offsets : ndarray of int64, shape (len(normalised),)
+        ``offsets[i]`` is the index in ``text`` of the character that became ``normalised[i]``
+        (for a run of white space collapsed to one space, its first character; for a
+        spaced-out ellipsis, its dots).
+    """
+    import numpy as np
+
+    on = _switched_on(switches)
+    table = {k: v for name in on if name in _CHARACTER_STEPS for k, v in _CHARACTER_STEPS[name].items()}
+    chars, offs = [], []
+    for i, c in enumerate(text):
+        mapped = table.get(c, c)
+        if mapped:  # every character step maps a character to one character or to none
+            chars.append(mapped)
+            offs.append(i)
+    text = "".join(chars)
+    for name, _ in STEPS:
+        if name not in on or name in _CHARACTER_STEPS:
+            continue
+        if name == "whitespace":
+            text, offs = _sub_with_offsets(_SPACE, lambda m: [(" ", m.start())], text, offs)
+            lead, trail = len(text) - len(text.lstrip()), len(text) - len(text.rstrip())
+            text, offs = text[lead:len(text) - trail], offs[lead:len(offs) - trail]
+        elif name == "punctuation":
+            text, offs = _sub_with_offsets(_SPACED_ELLIPSIS, _dots, text, offs)
+            text, offs = _sub_with_offsets(_SPACED_DIGIT_SEP, _group, text, offs)
+            text, offs = _sub_with_offsets(_SPACE_BEFORE, _group, text, offs)
+            text, offs = _sub_with_offsets(_SPACE_AFTER, _group, text, offs)
+            text, offs = _sub_with_offsets(_QUOTED, _quoted, text, offs)
+        else:  # a step added to STEPS must say how it moves characters
+            raise NotImplementedError(f"normalise_with_offsets does not know the step {name!r}")
+    return text, np.asarray(offs, dtype=np.int64)
 
 
 class ArabicNormaliser(TransformerMixin, BaseEstimator):
@@ -176,6 +262,10 @@ punctuation, whitespace : bool
     def fit(self, X, y=None):
         return self
 
+    def switches(self):
+        """The step switches, as keywords for :func:`normalise` and :func:`normalise_with_offsets`."""
+        return {name: getattr(self, name) for name, _ in STEPS}
+
     def transform(self, X):
-        switches = {name: getattr(self, name) for name, _ in STEPS}
+        switches = self.switches()
         return [normalise(str(text), **switches) for text in X]

@@ -217,6 +217,11 @@ CARD_FIELDS = {
     "config": (False, lambda v: isinstance(v, str), "a configuration name"),
     # Checked by scheme_from_card; cards written before schemes have none: the codebook's.
     "scheme": (False, lambda v: isinstance(v, dict), "a table of name, labels, cues and sha256"),
+    # Checked against the card's labels in _check_fields.
+    "calibration": (False, lambda v: v is None or isinstance(v, dict),
+                    'null or a table of "method" (sigmoid or isotonic) and "per_label" parameters'),
+    "oof_reliability": (False, lambda v: isinstance(v, dict),
+                        "a table per label of ece, brier, log_loss and reliability bins"),
 }
 
 
@@ -279,6 +284,13 @@ def _check_fields(card, where):
         elif not check(card[name]):
             raise ClassifyError(f"{where}: field {name!r} must be {expected}, got {_shown(card[name])}")
     _check_labels(card, where)
+    from classify.calibration import check_calibrator, check_reliability
+
+    # Checked against the card's own labels, which _check_labels has just verified.
+    for name, check in (("calibration", check_calibrator), ("oof_reliability", check_reliability)):
+        if name in card and not check(card[name], card["labels"]):
+            raise ClassifyError(f"{where}: field {name!r} must be {CARD_FIELDS[name][2]}, one per label, "
+                                f"got {_shown(card[name])}")
 
 
 def _check_labels(card, where):

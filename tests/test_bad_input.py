@@ -74,6 +74,8 @@ def test_output_under_a_file(trained_model, article, tmp_path, capsys):
     ("params = 3\n", ["params must be a [params] table"]),
     ("seeds = [-1]\n", ["seeds must be a list of whole numbers"]),
     ("colour = 1\n", ["unknown key(s) colour"]),
+    ('calibration = "platt"\n', ['calibration must be "none" or "sigmoid" or "isotonic", got \'platt\'']),
+    ("calibration = true\n", ["calibration must be"]),
     ("n_splits = \n", ["not valid TOML"]),
 ])
 def test_bad_config_values(toml, fragments, tmp_path, labels_file, corpus_dir, capsys):
@@ -220,7 +222,7 @@ def test_help_describes_every_option(capsys):
                 parsers.extend(action.choices.values())
             elif action.dest != "help":
                 assert action.help, f"{parser.prog}: {action.option_strings or action.dest} has no help"
-    assert len(parsers) == 10
+    assert len(parsers) == 12  # classify, 6 commands (explain and report among them), data and its 5 commands
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out

@@ -139,3 +139,41 @@ def test_one_pass_equals_the_steps_in_order(text, switches):
         if switches[name]:
             expected = step(expected)
     assert normalise(text, **switches) == expected
+
+
+def _offsets_hold(text, **switches):
+    from classify.normalise import normalise_with_offsets
+
+    out, offsets = normalise_with_offsets(text, **switches)
+    assert out == normalise(text, **switches)
+    assert len(offsets) == len(out)
+    assert all(0 <= o < len(text) for o in offsets)
+    assert list(offsets) == sorted(offsets) and len(set(offsets.tolist())) == len(offsets)
+    # Each character comes from the character it was mapped from (or is a space for white space).
+    for char, o in zip(out, offsets):
+        source = text[o]
+        assert char == source or normalise(source, **{**switches, "whitespace": False, "punctuation": False}) == char or \
+            (char == " " and source.isspace()), (char, source)
+
+
+def test_offsets_on_examples():
+    from classify.normalise import normalise_with_offsets
+
+    text = 'بغداد ( رويترز ) - قال التحالفُ . . . في 01 : 13 " مبالغ "'
+    out, offsets = normalise_with_offsets(text)
+    assert out == normalise(text)
+    word = out.index("التحالف")
+    assert text[offsets[word]:offsets[word + len("التحالف") - 1] + 1] == "التحالف"
+    _offsets_hold("  الجـــيش\u200f قَصَفَ  ")
+    assert normalise_with_offsets("")[0] == "" and len(normalise_with_offsets("")[1]) == 0
+
+
+@given(arabic_text, st.sampled_from([{}, {"teh_marbuta": True}, {"punctuation": False}, {"whitespace": False},
+                                     {"diacritics": False, "alef": False}]))
+def test_offsets_map_back_to_the_original(text, switches):
+    _offsets_hold(text, **switches)
+
+
+@given(st.text(max_size=60))
+def test_offsets_on_any_text(text):
+    _offsets_hold(text)
