@@ -48,8 +48,8 @@ explain: $(VENV)/.installed ## the seed article with the words behind each label
 predict: $(VENV)/.installed ## label the seed article with MODEL, one line per kept paragraph
 	$(PY) -m classify predict --model $(MODEL) $(SEED) -o reports/seed_predictions.jsonl --show
 
-segmentation: $(VENV)/.installed ## measure the segmenter on the hand-marked evaluation pages
-	$(PY) -m classify data segmentation --set eval
+segmentation: $(VENV)/.installed ## the segmenter, cross-validated by site on the hand-marked pages (~5 min): reports/segmentation.md
+	$(PY) -m classify data segmentation
 
 experiments: $(VENV)/.installed ## run every experiment config, append to the ledger, regenerate RESULTS.md
 	$(PY) -m experiments.run experiments/configs/*.toml

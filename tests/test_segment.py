@@ -90,9 +90,13 @@ def test_line_model_fits_saves_and_loads_the_same(tmp_path):
     loaded = load_line_model(tmp_path / "line_model.json")
     for page in pages:
         assert np.allclose(loaded.scores(page.lines, page.url), model.scores(page.lines, page.url))
-        assert (loaded.keep(page.lines, page.url) == page.keep).all()
-    text = "\n".join(pages[0].lines)
-    assert [p.text for p in segment(text, model=loaded)] == [line for line, k in zip(pages[0].lines, pages[0].keep) if k]
+        kept = loaded.keep(page.lines, page.url)
+        assert (kept == model.keep(page.lines, page.url)).all()
+        assert kept[page.keep].all() and not kept[[0, 4, 6]].any()  # the article; the menu, "related", copyright
+    first = pages[0]
+    kept = loaded.keep(first.lines, first.url)
+    assert [p.text for p in segment("\n".join(first.lines), first.url, model=loaded)] == \
+        [line for line, k in zip(first.lines, kept) if k]
 
 
 def test_edited_line_model_is_refused(tmp_path):

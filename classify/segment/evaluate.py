@@ -129,6 +129,6 @@ def report(result):
         for name in ("all", "with a label", "not on a listing page", "with a label, not on a listing page"):
             lines.append(f"- {name}: {lab[name + ' kept'] / lab[name]:.2%} of {lab[name]}")
     lines += ["", "Per site (domain):", "", head.replace("| pages |", "| site |")]
-    for name, (model, rules) in sorted(result["domains"].items(), key=lambda kv: kv[1][0].dropped_share):
+    for name, (model, rules) in sorted(result["domains"].items(), key=lambda kv: (-kv[1][0].pages, kv[0])):
         lines.append(_row(name, model, rules))
     return "\n".join(lines) + "\n"

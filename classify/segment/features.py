@@ -20,7 +20,7 @@ _LEADING_TIME = re.compile(r"^\W*\d{1,4}\s?[/:.-]\s?\d{1,2}")
 _NEIGHBOURS = (-2, -1, 1, 2)
 # Listing pages (codebook: section, tag, topic, video, search, archive pages) name themselves in their address.
 _LISTING_URL = re.compile(r"/(tags?|category|categories|section|topics?|search|archive|videoshow|time|page|"
-                          r"news-category|listbytags|author|feed)/|[?&](m|cat|tags?|s|paged|start|page)=|search|"
+                          r"news-category|listbytags|author|feed)/|[?&](m|cat|tags?|s|paged|start|page)=|/search|search_key|"
                           r"artlist|showposts|/\d{4}/\d{2}(/\d{2})?/?$", re.IGNORECASE)
 _ARTICLE_ID = re.compile(r"\d{5,}|[^/?=&]{40,}")
 _OWN = ("log_words", "arabic_share", "sentences", "ends_sentence", "strong", "weak", "dates", "teaser",

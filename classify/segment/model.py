@@ -21,7 +21,7 @@ from classify.segment.features import FEATURE_NAMES, is_listing_url, page_featur
 from classify.segment.rules import split_lines
 
 MODEL_FILE = Path(__file__).with_name("line_model.json")
-FORMAT = 1
+FORMAT = 2
 #: Share of article (and mixed) lines the threshold keeps on the training pages' out-of-fold scores.
 KEEP_TARGET = 0.985
 MARKS = ("article", "mixed", "furniture")
@@ -58,16 +58,21 @@ class Page:
 
 
 class LineModel:
-    """Scores each line of a page; a line is kept when its score reaches ``threshold``."""
+    """Scores each line of a page; a line is kept when its score reaches ``threshold``.
 
-    def __init__(self, mean, scale, coef, intercept, threshold, meta=None):
-        self.mean, self.scale, self.coef = (np.asarray(v, dtype=float) for v in (mean, scale, coef))
-        self.intercept, self.threshold, self.meta = float(intercept), float(threshold), dict(meta or {})
+    Two linear stages: the first scores each line from its features; the second adds the
+    first's scores of the line's neighbours and of the whole page, because furniture
+    comes in runs (a teaser list, a footer) and a listing is furniture throughout.
+    """
+
+    def __init__(self, first, second, threshold, meta=None):
+        self.first, self.second = _Linear(**first), _Linear(**second)
+        self.threshold, self.meta = float(threshold), dict(meta or {})
 
     def scores(self, lines, url=None, features=None):
         """Probability that each line of a page is article text (``lines``: list of str)."""
-        X = ((page_features(lines, url) if features is None else features) - self.mean) / self.scale
-        return 1 / (1 + np.exp(-(X @ self.coef + self.intercept)))
+        X = page_features(lines, url) if features is None else features
+        return 1 / (1 + np.exp(-self.second.logit(_with_context(X, self.first.logit(X)))))
 
     def keep(self, lines, url=None, features=None):
         """Which lines to keep: score at the threshold, unless the rules call a short line furniture.
@@ -81,9 +86,8 @@ class LineModel:
         return (self.scores(lines, features=X) >= self.threshold) & ~short_furniture
 
     def to_dict(self):
-        body = {"format": FORMAT, "features": list(FEATURE_NAMES), "mean": self.mean.tolist(),
-                "scale": self.scale.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept,
-                "threshold": self.threshold, "meta": self.meta}
+        body = {"format": FORMAT, "features": list(FEATURE_NAMES), "first": self.first.to_dict(),
+                "second": self.second.to_dict(), "threshold": self.threshold, "meta": self.meta}
         return {**body, "sha256": _digest(body)}
 
     @classmethod
@@ -95,7 +99,31 @@ class LineModel:
             raise ClassifyError(f"{where}: its sha256 does not match its contents (edited or damaged)")
         if data["features"] != list(FEATURE_NAMES):
             raise ClassifyError(f"{where}: fitted on other features than this version computes; refit it")
-        return cls(data["mean"], data["scale"], data["coef"], data["intercept"], data["threshold"], data["meta"])
+        return cls(data["first"], data["second"], data["threshold"], data["meta"])
+
+
+class _Linear:
+    """A standardised linear function: ``((X - mean) / scale) @ coef + intercept``."""
+
+    def __init__(self, mean, scale, coef, intercept):
+        self.mean, self.scale, self.coef = (np.asarray(v, dtype=float) for v in (mean, scale, coef))
+        self.intercept = float(intercept)
+
+    def logit(self, X):
+        return ((X - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def to_dict(self):
+        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "intercept": self.intercept}
+
+
+def _with_context(X, logit):
+    """The features plus the first stage's scores of the two lines either side and of the page."""
+    n = len(logit)
+    padded = np.concatenate([[0.0, 0.0], logit, [0.0, 0.0]])
+    near = [padded[2 + k:2 + k + n] for k in (-2, -1, 1, 2)]
+    page = [np.full(n, logit.mean() if n else 0.0), np.full(n, (logit > 0).mean() if n else 0.0)]
+    return np.column_stack([X, *near, *page])
 
 
 def _digest(body):
@@ -168,16 +196,17 @@ def read_marks(marks_path, corpus):
 
 
 def labelled_pages(table, corpus, skip=()):
-    """Pages of ``data/labels.csv`` paragraphs (UnifiedFC only: SaudiNewsNet has no page furniture).
+    """Pages of ``data/labels.csv`` paragraphs, each labelled paragraph a line to keep.
 
-    Pages in ``skip`` (the marked ones) are left out, and so are pages whose address
+    SaudiNewsNet's clean articles are among them, so that the model keeps pages of
+    that shape too. Pages in ``skip`` (the marked ones) are left out, and so are pages whose address
     names them a listing: there a labelled paragraph is another story's text, furniture
     under codebook v3, and would teach the model to keep listings.
     """
     pages = []
     for doc_id, rows in table.groupby("doc_id", sort=False):
         article = corpus[doc_id]
-        if doc_id in skip or article.corpus != "unifiedfc" or is_listing_url(article.meta.get("url")):
+        if doc_id in skip or is_listing_url(article.meta.get("url")):
             continue
         lines = split_lines(article.text)
         spans = {(r.start, r.end) for r in rows.itertuples()}
@@ -187,14 +216,10 @@ def labelled_pages(table, corpus, skip=()):
     return pages
 
 
-def _design(pages, augment=True):
+def _variants(pages):
     # Each page twice, with its address and without: a model fitted only on pages with
     # addresses would misjudge the text of a page given alone (the seed article, a .txt).
-    variants = [(p, p.url) for p in pages] + ([(p, None) for p in pages if p.url] if augment else [])
-    X = np.vstack([p.features(url)[p.known] for p, url in variants])
-    y = np.concatenate([p.keep[p.known] for p, _ in variants]).astype(int)
-    groups = np.concatenate([[p.domain] * int(p.known.sum()) for p, _ in variants])
-    return X, y, groups
+    return [(p, p.url) for p in pages] + [(p, None) for p in pages if p.url]
 
 
 def _logistic(X, y, C):
@@ -203,7 +228,13 @@ def _logistic(X, y, C):
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale == 0] = 1
     clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit((X - mean) / scale, y)
-    return mean, scale, clf.coef_[0], clf.intercept_[0]
+    return {"mean": mean, "scale": scale, "coef": clf.coef_[0], "intercept": clf.intercept_[0]}
+
+
+def _fit_stage(variants, matrices, C):
+    X = np.vstack([M[p.known] for (p, _), M in zip(variants, matrices)])
+    y = np.concatenate([p.keep[p.known] for p, _ in variants]).astype(int)
+    return _logistic(X, y, C)
 
 
 def keep_threshold(keep, scores, target=KEEP_TARGET):
@@ -246,13 +277,29 @@ def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET):
 
 
 def fit(pages, C=0.1, n_splits=5, target=KEEP_TARGET, meta=None):
-    """Fit the line model on marked pages; its threshold from out-of-fold scores grouped by site."""
-    X, y, groups = _design(pages)
-    oof = np.zeros(len(y))
-    for train, test in _folds(groups, n_splits).split(X, groups=groups):
-        mean, scale, coef, intercept = _logistic(X[train], y[train], C)
-        oof[test] = 1 / (1 + np.exp(-(((X[test] - mean) / scale) @ coef + intercept)))
-    mean, scale, coef, intercept = _logistic(X, y, C)
+    """Fit the line model on pages; the threshold from out-of-fold scores grouped by site.
+
+    The second stage learns from the first stage's out-of-fold scores, as it will meet
+    scores of pages the first stage never saw.
+    """
+    variants = _variants(pages)
+    features = [p.features(url) for p, url in variants]
+    folds = list(_folds([p.domain for p, _ in variants], n_splits).split(variants,
+                                                                         groups=[p.domain for p, _ in variants]))
+    first_oof = [None] * len(variants)
+    for train, test in folds:
+        first = _Linear(**_fit_stage([variants[i] for i in train], [features[i] for i in train], C))
+        for i in test:
+            first_oof[i] = first.logit(features[i])
+    context = [_with_context(X, s) for X, s in zip(features, first_oof)]
+    oof = []
+    for train, test in folds:
+        second = _Linear(**_fit_stage([variants[i] for i in train], [context[i] for i in train], C))
+        oof += [(variants[i][0].keep[variants[i][0].known], second.logit(context[i])[variants[i][0].known])
+                for i in test]
+    keep = np.concatenate([k for k, _ in oof])
+    scores = 1 / (1 + np.exp(-np.concatenate([s for _, s in oof])))
     meta = {"pages": len(pages), "lines": int(sum(p.known.sum() for p in pages)), "C": C, "keep_target": target,
             **(meta or {})}
-    return LineModel(mean, scale, coef, intercept, keep_threshold(y, oof, target), meta)
+    return LineModel(_fit_stage(variants, features, C), _fit_stage(variants, context, C),
+                     keep_threshold(keep, scores, target), meta)
