@@ -511,10 +511,38 @@ def load_model(folder="models/default"):
         SHA-256 in ``model.json``, the file holds types outside skops' defaults and
         :data:`TRUSTED_TYPES`, or the format version or label set is unknown.
     """
+    return model_from_files(*read_model_files(folder))
+
+
+def read_model_files(folder="models/default"):
+    """The checked card and the bytes of ``model.skops`` of the model in use in a folder.
+
+    What :func:`model_from_files` builds a model from, in this process or another one (the
+    workers of ``classify predict --jobs`` and ``--backend dask`` get these bytes, never a
+    pickled model, and check them again).
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    meta : dict
+        The model card, checked by :func:`check_card`.
+    data : bytes
+        The content of ``model.skops``, its SHA-256 checked against the card.
+    where : str
+        The path of ``model.skops``, for messages.
+
+    Raises
+    ------
+    ClassifyError
+        As :func:`load_model`, for a missing folder, a refused card or a changed file.
+    """
     version = current_version(folder)
     for _ in range(_LOAD_ATTEMPTS):
         try:
-            return _load_version(version)
+            return _read_version(version)
         except _Vanished:
             moved = current_version(folder)
             if moved == version:
@@ -542,11 +570,7 @@ def _read_card(path):
         raise ClassifyError(f"{path}: not valid JSON ({str(exc) or type(exc).__name__})") from None
 
 
-def _load_version(folder):
-    import skops.io as sio
-
-    from classify.model import Model
-
+def _read_version(folder):
     meta_path = folder / META_FILE
     meta = _read_card(meta_path)
     check_card(meta, meta_path)
@@ -556,8 +580,43 @@ def _load_version(folder):
     path = folder / PIPELINE_FILE
     # One read serves the hash, the type check and the load: the file cannot change in between.
     data = _read_bytes(path)
+    _check_hash(meta, data, path)
+    return meta, data, str(path)
+
+
+def _check_hash(meta, data, path):
     if sha256(data).hexdigest() != meta.get("pipeline_sha256"):
         raise ClassifyError(f"{path}: SHA-256 differs from {META_FILE}: the model file was changed or damaged")
+
+
+def model_from_files(meta, data, where=PIPELINE_FILE):
+    """Build a model from what :func:`read_model_files` returns, checking it all again.
+
+    The SHA-256 of ``data`` against the card, the types it holds against skops' defaults
+    and :data:`TRUSTED_TYPES`, and the pipeline with :func:`check_pipeline`.
+
+    Parameters
+    ----------
+    meta : dict
+    data : bytes
+    where : str
+        Names the file in messages.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ClassifyError
+    """
+    import skops.io as sio
+
+    from classify.model import Model
+
+    check_card(meta, Path(where).with_name(META_FILE))
+    _check_hash(meta, data, where)
+    path = where
     try:
         untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
         if untrusted:
