@@ -96,8 +96,17 @@ class LocalPool:
         self.executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_local, initargs=(files,))
 
     def map(self, items):
-        return in_order(lambda chunk: self.executor.submit(_label_local, chunk), self._result, items,
-                        WINDOW * self.workers)
+        return in_order(self._submit, self._result, items, WINDOW * self.workers)
+
+    def _submit(self, chunk):
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.executor.submit(_label_local, chunk)
+        except (BrokenProcessPool, OSError) as exc:
+            # E.g. a script that calls classify.cli.main without "if __name__ == '__main__':".
+            raise ClassifyError(f"cannot start the worker processes ({type(exc).__name__}: "
+                                f"{' '.join(str(exc).split())[:200]})") from None
 
     @staticmethod
     def _result(future):
@@ -106,8 +115,7 @@ class LocalPool:
         try:
             return future.result()
         except BrokenProcessPool:
-            raise ClassifyError("a worker process stopped unexpectedly (killed, or out of memory?); "
-                                "nothing was written") from None
+            raise ClassifyError("a worker process stopped unexpectedly (killed, or out of memory?)") from None
 
     def close(self, failed=False):
         if not failed:
@@ -118,31 +126,64 @@ class LocalPool:
             process.terminate()
 
 
+def dask_client(scheduler=None, workers=None):
+    """A Dask client of the cluster at ``scheduler``, or of a new local cluster of ``workers`` processes
+    (one thread each; default: every core).
+
+    Returns
+    -------
+    client : distributed.Client
+    cluster : distributed.LocalCluster or None
+        The local cluster, to close after the client; None for a cluster given by address.
+
+    Raises
+    ------
+    ClassifyError
+        One line, when dask.distributed is not installed or the scheduler cannot be reached.
+    """
+    import logging
+
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ClassifyError("--backend dask needs dask.distributed, which is not installed "
+                            "(pip install 'classify[dask]')") from None
+    cluster = None
+    if scheduler:
+        _check_address(scheduler)
+    try:
+        if scheduler:
+            return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), None
+        cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, scheduler_kwargs=QUIET_SCHEDULER,
+                               silence_logs=logging.ERROR)
+        return Client(cluster, set_as_default=False), cluster
+    except (OSError, TimeoutError, ValueError, TypeError, RuntimeError) as exc:  # RuntimeError: a worker failed to start
+        if cluster is not None:
+            cluster.close()
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise ClassifyError(f"cannot reach {where} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") \
+            from None
+
+
+def _check_address(address):
+    # Before any Client exists: one that fails to parse its address waits 20 s to close when collected.
+    from distributed.comm import get_address_host_port, normalize_address
+
+    try:
+        normalized = normalize_address(address)
+        if not normalized.startswith("inproc://"):  # a cluster in this process has no host and port
+            get_address_host_port(normalized)
+    except (ValueError, TypeError) as exc:
+        raise ClassifyError(f"cannot reach the Dask scheduler at {address}: not an address ({exc}; expected e.g. "
+                            "tcp://HOST:8786)") from None
+
+
 class DaskPool:
     """The workers of a Dask cluster: the one at ``scheduler``, or a LocalCluster of ``jobs`` processes."""
 
     def __init__(self, files, scheduler=None, jobs=None):
-        import logging
-
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise ClassifyError("--backend dask needs dask.distributed, which is not installed "
-                                "(pip install 'classify[dask]')") from None
-        self.cluster = None
-        try:
-            if scheduler:
-                self.client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-            else:
-                self.cluster = LocalCluster(n_workers=jobs or available_cores(), threads_per_worker=1,
-                                            processes=True, host="127.0.0.1", dashboard_address=None,
-                                            scheduler_kwargs=QUIET_SCHEDULER, silence_logs=logging.ERROR)
-                self.client = Client(self.cluster, set_as_default=False)
-        except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            self._close_cluster()
-            where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
-            raise ClassifyError(f"cannot reach {where} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") \
-                from None
+        self.client, self.cluster = dask_client(scheduler, jobs)
         threads = sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values())
         self.workers = max(threads, 1)
         # Sent once to every worker, not once per chunk.
@@ -161,7 +202,7 @@ class DaskPool:
         except Exception as exc:  # KilledWorker, a lost scheduler, ...
             if type(exc).__module__.startswith(("distributed", "tornado", "asyncio")) or isinstance(exc, OSError):
                 raise ClassifyError(f"the Dask cluster failed ({type(exc).__name__}: "
-                                    f"{' '.join(str(exc).split())[:200]}); nothing was written") from None
+                                    f"{' '.join(str(exc).split())[:200]})") from None
             raise
 
     def close(self, failed=False):

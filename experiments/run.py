@@ -248,7 +248,12 @@ def main(argv=None):
     commit, dirty = _git()
     common = {"git_commit": commit, "git_dirty": dirty, "labels_sha256": data["labels_sha256"],
               "corpus_sha256": data["corpus_sha256"], "versions": _versions(), "backend": args.backend}
-    with _backend(args):
+    try:
+        backend = _backend(args).__enter__()
+    except ClassifyError as exc:
+        print(f"experiments: {exc}", file=sys.stderr)
+        return 2
+    with backend:
         for path in _progress(args.configs, len(args.configs), "configs"):
             started = datetime.now(timezone.utc)
             t0 = time.time()
@@ -279,14 +284,10 @@ class _backend:
 
     def __enter__(self):
         if self.args.backend == "dask":
-            from dask.distributed import Client, LocalCluster
+            from classify.scale import dask_client
 
-            if self.args.scheduler:
-                self.client = Client(self.args.scheduler)
-            else:
-                self.cluster = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                                            dashboard_address=None, processes=True)
-                self.client = Client(self.cluster)
+            # The connection, its one-line errors and the local cluster of classify predict --backend dask.
+            self.client, self.cluster = dask_client(self.args.scheduler, workers=2)
             self.config = parallel_config(backend="dask")
         else:
             self.config = parallel_config(backend="loky")
