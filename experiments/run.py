@@ -288,7 +288,7 @@ class _backend:
 
             # The connection, its one-line errors and the local cluster of classify predict --backend dask.
             self.client, self.cluster = dask_client(self.args.scheduler, workers=2)
-            self.config = parallel_config(backend="dask")
+            self.config = parallel_config(backend="dask", client=self.client)
         else:
             self.config = parallel_config(backend="loky")
         self.config.__enter__()
