@@ -248,8 +248,9 @@ def main(argv=None):
     commit, dirty = _git()
     common = {"git_commit": commit, "git_dirty": dirty, "labels_sha256": data["labels_sha256"],
               "corpus_sha256": data["corpus_sha256"], "versions": _versions(), "backend": args.backend}
+    backend = _backend(args)
     try:
-        backend = _backend(args).__enter__()
+        backend.start()  # here, so that a cluster that cannot be reached is one line
     except ClassifyError as exc:
         print(f"experiments: {exc}", file=sys.stderr)
         return 2
@@ -283,6 +284,11 @@ class _backend:
         self.args, self.client, self.cluster, self.config = args, None, None, None
 
     def __enter__(self):
+        if self.config is None:
+            self.start()
+        return self
+
+    def start(self):
         if self.args.backend == "dask":
             from classify.scale import dask_client
 
