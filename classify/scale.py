@@ -158,7 +158,7 @@ def dask_client(scheduler=None, workers=None):
                                host="127.0.0.1", dashboard_address=None, scheduler_kwargs=QUIET_SCHEDULER,
                                silence_logs=logging.ERROR)
         return Client(cluster, set_as_default=False), cluster
-    except (OSError, TimeoutError, ValueError, TypeError, RuntimeError) as exc:  # RuntimeError: a worker failed to start
+    except (OSError, TimeoutError, ValueError, TypeError, RuntimeError) as exc:  # Runtime: a worker did not start
         if cluster is not None:
             cluster.close()
         where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
@@ -184,6 +184,11 @@ class DaskPool:
 
     def __init__(self, files, scheduler=None, jobs=None):
         self.client, self.cluster = dask_client(scheduler, jobs)
+        try:
+            self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except (TimeoutError, OSError):
+            self.close(failed=True)
+            raise ClassifyError(f"the Dask cluster at {scheduler} has no worker (waited {CONNECT_TIMEOUT} s)") from None
         threads = sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values())
         self.workers = max(threads, 1)
         # Sent once to every worker, not once per chunk.

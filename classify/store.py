@@ -186,8 +186,8 @@ def skops_io():
     import skops.io
 
     real = sys.modules[_TRUSTED_MODULE]
-    _write_trust_cache(cache, {name: value for name, value in vars(real).items()
-                               if name.isupper() and isinstance(value, list) and all(isinstance(v, str) for v in value)})
+    _write_trust_cache(cache, {name: value for name, value in vars(real).items() if name.isupper()
+                               and isinstance(value, list) and all(isinstance(v, str) for v in value)})
     return skops.io
 
 

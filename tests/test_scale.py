@@ -134,6 +134,21 @@ def test_an_unreachable_scheduler_is_one_line(trained_model, tmp_path, capsys, m
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_cluster_without_workers_is_one_line(trained_model, tmp_path, capsys, monkeypatch):
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    import logging
+
+    from classify import scale
+
+    monkeypatch.setattr(scale, "CONNECT_TIMEOUT", 1)
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None,
+                                  scheduler_kwargs=scale.QUIET_SCHEDULER, silence_logs=logging.ERROR) as empty:
+        status, _, err = run(["predict", "--model", trained_model, SEED_ARTICLE, "-o", tmp_path / "out.jsonl",
+                              "--backend", "dask", "--scheduler", empty.scheduler_address], capsys)
+    one_line_error(status, err, f"the Dask cluster at {empty.scheduler_address} has no worker (waited 1 s)")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("options,message", [
     (["--jobs", "0"], "--jobs must be at least 1, got 0"),
     (["--jobs", "-3"], "--jobs must be at least 1, got -3"),
