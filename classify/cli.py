@@ -89,11 +89,20 @@ def _predict(args):
 
     from classify.display import show
     from classify.io import atomic_write
-    from classify.store import load_model
     from classify.predict import dump_record, iter_records, label_stream
 
-    model = load_model(args.model)
+    parallel = _check_scale_args(args)
+    if parallel:
+        from classify.store import model_from_files, read_model_files
+
+        files = read_model_files(args.model)
+        model_from_files(*files)  # refused here, before any worker starts, if it cannot be trusted
+    else:
+        from classify.store import load_model
+
+        model = load_model(args.model)
     kept = dict.fromkeys(args.inputs, 0)
+    workers = []
 
     def records():
         for path in args.inputs:
@@ -101,7 +110,19 @@ def _predict(args):
                 kept[path] += 1
                 yield r
 
-    labelled = _progress(label_stream(model, records()))
+    def records_in_parallel():
+        from classify.predict import chunks, iter_units
+        from classify.scale import label_in_pool, open_pool
+
+        pool = open_pool(files, args.backend, args.jobs, args.scheduler)
+        workers.append(pool.workers)
+        items = ((path, chunk) for path in args.inputs for chunk in chunks(iter_units(path, args.segment)))
+        for path, labelled_chunk in label_in_pool(pool, items):
+            kept[path] += len(labelled_chunk)
+            yield from labelled_chunk
+
+    stream = records_in_parallel() if parallel else label_stream(model, records())
+    labelled = _progress(stream)
     shown = args.show or (not args.output and sys.stdout.isatty())
     count, start = 0, time.perf_counter()
 
@@ -117,16 +138,32 @@ def _predict(args):
                 prefix += f"[{';'.join(r['labels']) or '-'}] "
                 print(prefix + show(r["text"], sys.stdout, indent=len(prefix)))
 
-    if args.output:
-        atomic_write(args.output, write)  # a temporary file, renamed when complete
-    else:
-        write(None if shown else sys.stdout)
+    try:
+        if args.output:
+            atomic_write(args.output, write)  # a temporary file, renamed when complete
+        else:
+            write(None if shown else sys.stdout)
+    finally:
+        stream.close()  # stops the workers now, not when garbage is collected, if writing failed
     for path in (p for p, n in kept.items() if not n):
         print(f"classify: {'standard input' if path == '-' else path}: no paragraph kept to label "
               "(an article of page furniture only, or a file of no records)", file=sys.stderr)
     seconds = max(time.perf_counter() - start, 1e-9)
     where = f" to {args.output}" if args.output else ""
-    print(f"wrote {count} records{where}: {count / seconds:,.0f} paragraphs/s", file=sys.stderr)
+    on = f" on {workers[0]} {args.backend} worker(s)" if workers else ""
+    print(f"wrote {count} records{where}: {count / seconds:,.0f} paragraphs/s{on}", file=sys.stderr)
+
+
+def _check_scale_args(args):
+    """Whether ``predict`` runs on several processes; a one-line error for a bad combination."""
+    if args.jobs is not None and args.jobs < 1:
+        raise ClassifyError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.scheduler and args.backend != "dask":
+        raise ClassifyError("--scheduler ADDRESS goes with --backend dask")
+    if args.scheduler and args.jobs is not None:
+        raise ClassifyError("--jobs sets the workers of a local cluster; with --scheduler the cluster's own "
+                            "workers are used (leave --jobs out)")
+    return args.backend == "dask" or (args.jobs or 1) > 1
 
 
 def _explain(args):
@@ -321,6 +358,14 @@ def _parser():
     p.add_argument("-o", "--output", metavar="FILE", help="write JSONL here instead of standard output")
     p.add_argument("--show", action="store_true",
                    help="print each paragraph with its labels (Arabic shaped on a terminal) instead of JSONL")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="label on N worker processes (the output is the same as on one); with --backend dask, "
+                        "the workers of the local cluster (default: 1, or every core for dask)")
+    p.add_argument("--backend", default="local", choices=("local", "dask"),
+                   help="local processes, or a Dask cluster (extra classify[dask]): the one at --scheduler, "
+                        "else a local cluster (default: %(default)s)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
 
     p = add(commands, "explain", _explain,
             "show which words of each paragraph pushed each label, in the terminal or as an HTML page")

@@ -7,14 +7,10 @@ experiment grid is a dict such as ``{"features__char__ngram_range": (2, 5)}``.
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
 
 from classify.errors import ClassifyError
 from classify.features.char import CharTfidf
@@ -67,15 +63,49 @@ class NBSVM(ClassifierMixin, BaseEstimator):
 
 # Each classifier gives a probability per label: margins (SVM, ridge) are calibrated.
 # liblinear shuffles with random_state, so it is fixed: a model is a function of its data.
+# The other classifiers' modules are imported when one is built: loading a model imports only the
+# modules of the estimators it holds (a cold load_model is mostly imports).
+def _linearsvc():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    return CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced", random_state=0), cv=3)
+
+
+def _sgd():
+    from sklearn.linear_model import SGDClassifier
+
+    return SGDClassifier(loss="modified_huber", alpha=1e-5, class_weight="balanced", random_state=0)
+
+
+def _complementnb():
+    from sklearn.naive_bayes import ComplementNB
+
+    return ComplementNB(alpha=0.3)
+
+
+def _ridge():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import RidgeClassifier
+
+    return CalibratedClassifierCV(RidgeClassifier(alpha=1.0, class_weight="balanced"), cv=3)
+
+
+def _prior():
+    from sklearn.dummy import DummyClassifier
+
+    return DummyClassifier(strategy="prior")
+
+
 CLASSIFIERS = {
     "logreg": lambda: LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000, solver="liblinear",
                                          random_state=0),
-    "linearsvc": lambda: CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced", random_state=0), cv=3),
-    "sgd": lambda: SGDClassifier(loss="modified_huber", alpha=1e-5, class_weight="balanced", random_state=0),
-    "complementnb": lambda: ComplementNB(alpha=0.3),
+    "linearsvc": _linearsvc,
+    "sgd": _sgd,
+    "complementnb": _complementnb,
     "nbsvm": lambda: NBSVM(),
-    "ridge": lambda: CalibratedClassifierCV(RidgeClassifier(alpha=1.0, class_weight="balanced"), cv=3),
-    "prior": lambda: DummyClassifier(strategy="prior"),
+    "ridge": _ridge,
+    "prior": _prior,
 }
 
 # The optional blocks of the feature union, each off ("drop") unless a parameter names it.

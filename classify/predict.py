@@ -19,6 +19,9 @@ from classify.segment import segment
 # Records labelled per model call: large enough to amortise the vectorised features,
 # small enough to keep memory flat (see classify.model.PREDICT_BATCH).
 STREAM_BATCH = 2048
+#: The most text in one chunk of work for a worker of ``--jobs`` or ``--backend dask``, in characters
+#: (a chunk is also at most STREAM_BATCH records): about a second of work, 1 MB to send.
+CHUNK_CHARS = 500_000
 _KINDS = ("jsonl", "json", "csv", "txt")
 #: The longest ``text`` (a record's, a CSV cell's, an article's) labelled or segmented, in characters.
 MAX_TEXT = 1_000_000
@@ -149,7 +152,7 @@ def _sniff(lines):
     return kind, chain(head, lines)
 
 
-def _records(kind, lines, source, segment_records):
+def _units(kind, lines, source, segment_records):
     if kind == "txt":
         parts, size = [], 0
         for part in lines:  # counted as read: standard input of any size stops at the limit
@@ -161,17 +164,52 @@ def _records(kind, lines, source, segment_records):
         text = "".join(parts)
         if not text.strip():
             raise ClassifyError(f"{source}: the input is empty")
-        yield from _paragraphs(text, {"source": source})
+        yield {"source": source, "text": text}, True
         return
     seen = False
     for record in (_csv if kind == "csv" else _jsonl)(lines, source):
         seen = True
-        if segment_records:
-            yield from _paragraphs(record.pop("text"), record)
-        else:
-            yield record
+        yield record, segment_records
     if not seen:
         raise ClassifyError(f"{source}: the input is empty")
+
+
+def expand(record, article):
+    """The records to label from one unit of :func:`iter_units`: the record itself, or, for an
+    article, one record per kept paragraph (its other fields plus start, end and text)."""
+    if not article:
+        return [record]
+    return list(_paragraphs(record["text"], {k: v for k, v in record.items() if k != "text"}))
+
+
+def iter_units(path, segment_records=False):
+    """The records of one input as read, before segmentation, each with whether it is an article.
+
+    An article (a ``.txt`` input, or a record under ``segment_records``) becomes the
+    records of its kept paragraphs through :func:`expand`; :func:`iter_records` is this
+    with every unit expanded. The parallel backends send units to their workers, so the
+    segmenter runs there too.
+
+    Yields
+    ------
+    (dict, bool)
+        A record with a ``text`` field, and whether its text is an article to segment.
+
+    Raises
+    ------
+    ClassifyError
+        As :func:`iter_records`.
+    """
+    if path == "-":
+        yield from _units(*_sniff(_lines(sys.stdin.buffer, "<stdin>")), "<stdin>", segment_records)
+        return
+    kind, gz = _kind(path)
+    if kind == "txt" and not gz:
+        # An article is read whole, as the offsets of its paragraphs are the file's.
+        yield from _units("txt", [read_text(path)], path, segment_records)
+        return
+    with _open(path, gz) as raw:
+        yield from _units(kind, _lines(raw, path), path, segment_records)
 
 
 def iter_records(path, segment_records=False):
@@ -202,16 +240,30 @@ def iter_records(path, segment_records=False):
         a CSV row with more or fewer fields than the header, or a header naming a
         column twice. The message names the file and line (or row) and what was expected.
     """
-    if path == "-":
-        yield from _records(*_sniff(_lines(sys.stdin.buffer, "<stdin>")), "<stdin>", segment_records)
-        return
-    kind, gz = _kind(path)
-    if kind == "txt" and not gz:
-        # An article is read whole, as the offsets of its paragraphs are the file's.
-        yield from _records("txt", [read_text(path)], path, segment_records)
-        return
-    with _open(path, gz) as raw:
-        yield from _records(kind, _lines(raw, path), path, segment_records)
+    for record, article in iter_units(path, segment_records):
+        yield from expand(record, article)
+
+
+def chunks(units, records=None, chars=None):
+    """Consecutive lists of units (from :func:`iter_units`), each of at most ``records``
+    units (default :data:`STREAM_BATCH`) and, unless one unit alone is longer, ``chars``
+    characters of text (default :data:`CHUNK_CHARS`)."""
+    records, chars = records or STREAM_BATCH, chars or CHUNK_CHARS
+    chunk, size = [], 0
+    for unit in units:
+        n = len(unit[0]["text"])
+        if chunk and (len(chunk) >= records or size + n > chars):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(unit)
+        size += n
+    if chunk:
+        yield chunk
+
+
+def label_units(model, units):
+    """Expand a chunk of units and label every record: the work of one parallel task."""
+    return label_records(model, [r for record, article in units for r in expand(record, article)])
 
 
 def read_records(path):

@@ -30,6 +30,7 @@ import platform
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -146,6 +147,109 @@ def check_target(folder):
     if foreign and not is_model_folder(folder):
         raise ClassifyError(f"refusing to save a model to {folder}: the folder exists and is not a classify model "
                             f"(it holds {foreign[0]!r}; choose a new or empty folder)")
+
+
+def skops_io():
+    """``skops.io``, imported without importing every module of scikit-learn when it can be.
+
+    Importing ``skops.io`` builds its default trusted-type lists (``skops.io._trusted_types``):
+    every estimator of scikit-learn, found by importing all of it, and every ufunc of NumPy
+    and SciPy, each located by a scan of the loaded modules; 1-2 s, most of a cold
+    :func:`load_model`. The lists depend only on the versions installed, so the first
+    import saves them to a cache file (see :func:`trust_cache_path`) and later imports give
+    skops the same lists from it: skops trusts exactly the types it would otherwise. A cache
+    that is missing, unreadable, for other versions, or holding anything but dotted names
+    of builtins, numpy, scipy or sklearn is ignored and rewritten; if skops asks for a name
+    the cache lacks, the real module is imported instead.
+
+    Returns
+    -------
+    module
+    """
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    cache = trust_cache_path()
+    lists = _read_trust_cache(cache)
+    if lists is not None:
+        import types
+
+        stand_in = types.ModuleType(_TRUSTED_MODULE, "The trusted-type lists of skops, from classify's cache.")
+        stand_in.__dict__.update(lists)
+        sys.modules[_TRUSTED_MODULE] = stand_in
+        try:
+            import skops.io
+
+            return skops.io
+        except ImportError:  # another skops, which wants a name the cache lacks: the real import
+            for name in [m for m in sys.modules if m == "skops.io" or m.startswith("skops.io.")]:
+                del sys.modules[name]
+    import skops.io
+
+    real = sys.modules[_TRUSTED_MODULE]
+    _write_trust_cache(cache, {name: value for name, value in vars(real).items() if name.isupper()
+                               and isinstance(value, list) and all(isinstance(v, str) for v in value)})
+    return skops.io
+
+
+_TRUSTED_MODULE = "skops.io._trusted_types"
+# What a cached list may hold: dotted names under these packages (a type name, not code).
+_TRUSTED_NAME = re.compile(r"(?:builtins|numpy|scipy|sklearn)(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def trust_cache_path():
+    """Where :func:`skops_io` keeps skops' trusted-type lists: ``$CLASSIFY_CACHE``, else
+    ``$XDG_CACHE_HOME/classify``, else ``~/.cache/classify``.
+
+    Returns
+    -------
+    Path
+    """
+    root = os.environ.get("CLASSIFY_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or
+                                                    Path.home() / ".cache") / "classify"
+    return Path(root) / "skops-trusted-types.json"
+
+
+def _trust_cache_key():
+    # The modules' own versions: importlib.metadata would cost more than it saves.
+    import numpy
+    import scipy
+    import skops
+
+    return {"python": platform.python_version(), "skops": skops.__version__, "scikit-learn": sklearn.__version__,
+            "numpy": numpy.__version__, "scipy": scipy.__version__,
+            "sklearn_path": str(Path(sklearn.__file__).resolve().parent)}
+
+
+def _read_trust_cache(path):
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(cached, dict) or cached.get("key") != _trust_cache_key():
+        return None
+    lists = cached.get("lists")
+    if not isinstance(lists, dict) or not lists.get("SKLEARN_ESTIMATOR_TYPE_NAMES"):
+        return None
+    for name, values in lists.items():
+        if not (isinstance(name, str) and name.isupper() and name.isidentifier() and isinstance(values, list)
+                and all(isinstance(v, str) and _TRUSTED_NAME.fullmatch(v) for v in values)):
+            return None
+    return lists
+
+
+def _write_trust_cache(path, lists):
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
+    except OSError:
+        return  # no cache: the next import builds the lists again
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"key": _trust_cache_key(), "lists": lists}, fh)
+        os.chmod(tmp, default_mode())
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _versions():
@@ -417,7 +521,7 @@ def _remove(path):
 
 
 def _write_version(model, root, labels_file):
-    import skops.io as sio
+    sio = skops_io()
 
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=TMP_PREFIX))
     try:
@@ -549,10 +653,38 @@ def load_model(folder="models/default"):
         :data:`TRUSTED_TYPES`, the format version is unknown, or the card's labels are not
         those of the scheme it records (cards without a scheme: the codebook's).
     """
+    return model_from_files(*read_model_files(folder))
+
+
+def read_model_files(folder="models/default"):
+    """The checked card and the bytes of ``model.skops`` of the model in use in a folder.
+
+    What :func:`model_from_files` builds a model from, in this process or another one (the
+    workers of ``classify predict --jobs`` and ``--backend dask`` get these bytes, never a
+    pickled model, and check them again).
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    meta : dict
+        The model card, checked by :func:`check_card`.
+    data : bytes
+        The content of ``model.skops``, its SHA-256 checked against the card.
+    where : str
+        The path of ``model.skops``, for messages.
+
+    Raises
+    ------
+    ClassifyError
+        As :func:`load_model`, for a missing folder, a refused card or a changed file.
+    """
     version = current_version(folder)
     for _ in range(_LOAD_ATTEMPTS):
         try:
-            return _load_version(version)
+            return _read_version(version)
         except _Vanished:
             moved = current_version(folder)
             if moved == version:
@@ -580,11 +712,7 @@ def _read_card(path):
         raise ClassifyError(f"{path}: not valid JSON ({str(exc) or type(exc).__name__})") from None
 
 
-def _load_version(folder):
-    import skops.io as sio
-
-    from classify.model import Model
-
+def _read_version(folder):
     meta_path = folder / META_FILE
     meta = _read_card(meta_path)
     check_card(meta, meta_path)
@@ -594,15 +722,51 @@ def _load_version(folder):
     path = folder / PIPELINE_FILE
     # One read serves the hash, the type check and the load: the file cannot change in between.
     data = _read_bytes(path)
+    _check_hash(meta, data, path)
+    return meta, data, str(path)
+
+
+def _check_hash(meta, data, path):
     if sha256(data).hexdigest() != meta.get("pipeline_sha256"):
         raise ClassifyError(f"{path}: SHA-256 differs from {META_FILE}: the model file was changed or damaged")
+
+
+def model_from_files(meta, data, where=PIPELINE_FILE):
+    """Build a model from what :func:`read_model_files` returns, checking it all again.
+
+    The SHA-256 of ``data`` against the card, the types it holds against skops' defaults
+    and :data:`TRUSTED_TYPES`, and the pipeline with :func:`check_pipeline`.
+
+    Parameters
+    ----------
+    meta : dict
+    data : bytes
+    where : str
+        Names the file in messages.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ClassifyError
+    """
+    sio = skops_io()
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    from classify.model import Model
+
+    check_card(meta, Path(where).with_name(META_FILE))
+    _check_hash(meta, data, where)
+    path = where
     try:
-        untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
-        if untrusted:
-            raise ClassifyError(f"{path}: refusing to load untrusted type(s) {', '.join(untrusted)}")
+        # One pass: loads audits every type against skops' defaults and TRUSTED_TYPES before it
+        # constructs anything, and names the others.
         pipeline = sio.loads(data, trusted=list(TRUSTED_TYPES))
-    except ClassifyError:
-        raise
+    except UntrustedTypesFoundException as exc:
+        untrusted = sorted(exc.args[0]) if exc.args and isinstance(exc.args[0], (set, list)) else [str(exc)]
+        raise ClassifyError(f"{path}: refusing to load untrusted type(s) {', '.join(untrusted)}") from None
     except Exception as exc:  # skops raises many types for a damaged archive
         raise ClassifyError(f"{path}: cannot be read as a skops model ({exc})") from None
     scheme = scheme_from_card(meta.get("scheme"), meta_path)

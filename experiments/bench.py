@@ -109,13 +109,29 @@ def _run(system, model_path, pool_path, n):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _cold_load(system, model_path):
-    """Wall time of a fresh ``python -c`` that imports the library and loads the model."""
+def _cold_load(system, model_path, cpu=False):
+    """Wall time of a fresh ``python -c`` that imports the library and loads the model (and, with
+    ``cpu``, the CPU time it used: on a shared machine, the steadier figure)."""
+    import resource
+
     code = {"classify": f"from classify import load_model; load_model({str(model_path)!r})",
             "fasttext": f"import fasttext; fasttext.load_model({str(model_path)!r})"}[system]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return (wall, used) if cpu else wall
+
+
+def _cold_only(model_path, runs):
+    """``--cold DIR``: the cold start of an existing classify model alone, no training (seconds)."""
+    _cold_load("classify", model_path)  # once first, so the trust cache of classify.store exists
+    times = [_cold_load("classify", model_path, cpu=True) for _ in range(runs)]
+    wall, cpu = statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+    print(f"cold load_model({str(model_path)!r}), fresh python -c, {runs} runs: median {wall:.2f} s wall "
+          f"({', '.join(f'{t[0]:.2f}' for t in times)}), {cpu:.2f} s CPU")
 
 
 # -- training and the fastText check ------------------------------------------------------------
@@ -326,6 +342,8 @@ def main(argv=None):
                         help="paragraphs streamed through 'classify predict', to show flat memory "
                              "(1000000 takes minutes)")
     parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--cold", metavar="MODEL",
+                        help="only time cold starts (import and load_model) of this existing model folder")
     parser.add_argument("--out", default="reports/bench.md")
     args = parser.parse_args(argv)
     if args.worker:
@@ -333,6 +351,8 @@ def main(argv=None):
         return _worker(system, model_path, pool_path, int(n))
     if args.stream_worker:
         return _stream_worker(*args.stream_worker)
+    if args.cold:
+        return _cold_only(args.cold, args.runs)
 
     from classify import load_model
     from classify.data import load_labels

@@ -251,7 +251,13 @@ def main(argv=None):
     commit, dirty = _git()
     common = {"git_commit": commit, "git_dirty": dirty, "labels_sha256": data["labels_sha256"],
               "corpus_sha256": data["corpus_sha256"], "versions": _versions(), "backend": args.backend}
-    with _backend(args):
+    backend = _backend(args)
+    try:
+        backend.start()  # here, so that a cluster that cannot be reached is one line
+    except ClassifyError as exc:
+        print(f"experiments: {exc}", file=sys.stderr)
+        return 2
+    with backend:
         for path in _progress(args.configs, len(args.configs), "configs"):
             started = datetime.now(timezone.utc)
             t0 = time.time()
@@ -281,16 +287,17 @@ class _backend:
         self.args, self.client, self.cluster, self.config = args, None, None, None
 
     def __enter__(self):
-        if self.args.backend == "dask":
-            from dask.distributed import Client, LocalCluster
+        if self.config is None:
+            self.start()
+        return self
 
-            if self.args.scheduler:
-                self.client = Client(self.args.scheduler)
-            else:
-                self.cluster = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                                            dashboard_address=None, processes=True)
-                self.client = Client(self.cluster)
-            self.config = parallel_config(backend="dask")
+    def start(self):
+        if self.args.backend == "dask":
+            from classify.scale import dask_client
+
+            # The connection, its one-line errors and the local cluster of classify predict --backend dask.
+            self.client, self.cluster = dask_client(self.args.scheduler, workers=2)
+            self.config = parallel_config(backend="dask", client=self.client)
         else:
             self.config = parallel_config(backend="loky")
         self.config.__enter__()

@@ -86,6 +86,19 @@ def test_dask_local_cluster_gives_the_local_results(setup):
         assert a["cv"] == b["cv"] and a["test"] == b["test"] and a["thresholds"] == b["thresholds"]
 
 
+def test_an_unreachable_dask_scheduler_is_one_line_and_records_nothing(setup, capsys, monkeypatch):
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    from classify import scale
+
+    monkeypatch.setattr(scale, "CONNECT_TIMEOUT", 2)
+    ledger_path = setup["tmp"] / "none.jsonl"
+    status = main([str(setup["config"]), "--labels", str(setup["labels"]), "--corpus", str(setup["corpus"]),
+                   "--ledger", str(ledger_path), "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    assert not ledger_path.exists()
+
+
 def test_report_keeps_the_newest_run_per_point(tmp_path):
     path = tmp_path / "runs.jsonl"
     base = {"status": "ok", "config": "c", "classifier": "logreg", "point": {}, "train_size": 10, "fit_seconds": 1.0,

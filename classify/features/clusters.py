@@ -37,10 +37,23 @@ def load_table(path=TABLE):
         except OSError as exc:
             raise ClassifyError(f"word cluster table {path} is missing ({exc.strerror}); "
                                 "run 'python -m experiments.build_clusters'") from None
-        rows = [line.split("\t") for line in gzip.decompress(data).decode("utf-8").splitlines()]
-        table = {w: int(c) for w, c in rows}
+        table = _parse_table(gzip.decompress(data).decode("utf-8"))
         _LOADED[path] = (table, max(table.values()) + 1, hashlib.sha256(data).hexdigest())
     return _LOADED[path]
+
+
+# A well-formed table: lines of a word (no tab, no line break) and a number, split at \n only.
+_WELL_FORMED = re.compile(r"(?:[^\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*\t[0-9]+\n)*")
+
+
+def _parse_table(text):
+    """``word -> cluster number`` of the table's text (``word<TAB>number`` lines)."""
+    if text.endswith("\n") and _WELL_FORMED.fullmatch(text):
+        # One split for the whole table, about five times as fast as one per line (load_model time).
+        flat = text[:-1].replace("\n", "\t").split("\t")
+        return dict(zip(flat[0::2], map(int, flat[1::2])))
+    rows = [line.split("\t") for line in text.splitlines()]
+    return {w: int(c) for w, c in rows}
 
 
 def cluster_tokens(text, table=None):
