@@ -769,7 +769,7 @@ def model_from_files(meta, data, where=PIPELINE_FILE):
         raise ClassifyError(f"{path}: refusing to load untrusted type(s) {', '.join(untrusted)}") from None
     except Exception as exc:  # skops raises many types for a damaged archive
         raise ClassifyError(f"{path}: cannot be read as a skops model ({exc})") from None
-    scheme = scheme_from_card(meta.get("scheme"), meta_path)
+    scheme = scheme_from_card(meta.get("scheme"), Path(where).with_name(META_FILE))
     check_pipeline(pipeline, len(scheme.labels), path)
     thresholds = {label: float(meta["thresholds"][label]) for label in scheme.labels}
     return Model(pipeline, thresholds, meta, scheme=scheme)
