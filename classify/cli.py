@@ -291,7 +291,7 @@ def _data_segmentation(args):
               f"paragraphs, threshold {model.threshold:.3f}")
         return
     print("cross-validating by site (a few minutes)...", file=sys.stderr)
-    body = report(cross_validate(args.marks, corpus, table))
+    body = report(cross_validate(args.marks, corpus, table, blind=args.blind))
     atomic_write(args.report, lambda fh: fh.write("# Segmentation\n\n" + body))
     print(body + f"\n(written to {args.report})")
 
@@ -436,6 +436,8 @@ def _parser():
     labels_arg(p, "labelled paragraphs: article lines to train on, and to check are kept (default: %(default)s)")
     p.add_argument("--report", default="reports/segmentation.md", metavar="FILE",
                    help="where to write the tables (default: %(default)s)")
+    p.add_argument("--blind", action="store_true",
+                   help="judge the pages without their addresses (as articles given alone, .txt files)")
     p.add_argument("--fit", metavar="FILE", help="instead, fit the line model on all pages and write it here "
                    "(the package's own is classify/segment/line_model.json)")
     corpus_arg(p)

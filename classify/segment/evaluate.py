@@ -55,7 +55,7 @@ def _labels_csv_pages(table, corpus):
     return pages
 
 
-def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEEP_TARGET):
+def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEEP_TARGET, blind=False):
     """Out-of-fold scores of the line model (and of the rules) by page set and by site.
 
     Parameters
@@ -66,6 +66,8 @@ def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEE
     table : pandas.DataFrame, optional
         ``data/labels.csv`` as loaded: its UnifiedFC pages join the training pages (their
         labelled paragraphs as article lines), and every labelled paragraph is scored.
+    blind : bool
+        Judge every page without its address (as an article given alone, a ``.txt``).
 
     Returns
     -------
@@ -77,7 +79,7 @@ def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEE
     sets = {p.doc_id: s for p, s in zip(marked, _page_sets(marks_path))}
     extra = labelled_pages(table, corpus, skip=set(sets)) if table is not None else []
     scored = _labels_csv_pages(table, corpus) if table is not None else []
-    kept = out_of_fold(marked + extra, score_only=scored, C=C, n_splits=n_splits, target=target)
+    kept = out_of_fold(marked + extra, score_only=scored, C=C, n_splits=n_splits, target=target, blind=blind)
     by_set, by_domain = defaultdict(lambda: (Tally(), Tally())), defaultdict(lambda: (Tally(), Tally()))
     for page, k in zip(marked, kept):
         text = corpus[page.doc_id].text
@@ -96,7 +98,7 @@ def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEE
                     labelled[name] += 1
                     labelled[name + " kept"] += int(is_kept)
     return {"sets": dict(by_set), "domains": dict(by_domain), "labelled": dict(labelled),
-            "pages": len(marked), "training_pages": len(marked) + len(extra)}
+            "pages": len(marked), "training_pages": len(marked) + len(extra), "blind": blind}
 
 
 def _page_sets(marks_path):
@@ -119,8 +121,9 @@ def report(result):
     """The cross-validation result as Markdown: page sets, labelled paragraphs, sites."""
     head = ("| pages | n | article lines kept | furniture lines dropped | rules: kept | rules: dropped |\n"
             "|---|---:|---:|---:|---:|---:|")
-    lines = ["Line model, out of fold by site (no page's site was trained on), against the line rules alone.", "",
-             head]
+    lines = ["Line model, out of fold by site (no page's site was trained on), against the line rules alone; "
+             + ("pages judged without their addresses." if result.get("blind") else "pages judged with their addresses."),
+             "", head]
     for name, (model, rules) in result["sets"].items():
         lines.append(_row(name, model, rules))
     lab = result["labelled"]

@@ -252,7 +252,7 @@ def _folds(groups, n_splits):
     return GroupKFold(n_splits=min(n_splits, len(set(groups))))
 
 
-def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET):
+def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET, blind=False):
     """Each page's line decisions from a model that never saw the page's site.
 
     ``score_only`` pages are judged but never trained on. The threshold of each fold is
@@ -263,7 +263,7 @@ def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET):
     -------
     list of ndarray of bool
         Per page of ``pages`` then of ``score_only``, which lines are kept (judged with
-        the page's address when it has one).
+        the page's address when it has one, unless ``blind``).
     """
     everything = list(pages) + list(score_only)
     groups = [p.domain for p in everything]
@@ -272,7 +272,7 @@ def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET):
         model = fit([everything[i] for i in train if i < len(pages)], C=C, n_splits=n_splits, target=target)
         for i in test:
             page = everything[i]
-            kept[i] = model.keep(page.lines, features=page.features(page.url))
+            kept[i] = model.keep(page.lines, features=page.features(None if blind else page.url))
     return kept
 
 
