@@ -245,7 +245,7 @@ def build_report(model_dir="models/default", output="reports/report.html", label
     version = current_version(model_dir)
     labels = list(model.labels)
     warning = check_labels_file(model.meta, labels_file, allow_other_labels)
-    table = load_labels(labels_file, load_corpus(corpus))
+    table = load_labels(labels_file, load_corpus(corpus), model.scheme)
     part = table[table.split == "test"]
     if part.empty:
         raise ClassifyError(f"{labels_file}: no paragraphs in the test split to report on")
@@ -254,7 +254,7 @@ def build_report(model_dir="models/default", output="reports/report.html", label
     cuts = np.array([model.thresholds[label] for label in labels])
     predicted = (P >= cuts).astype(int)
     result = metrics(Y, predicted, labels)
-    base = metrics(Y, binarize(part.text.map(cue_labels), labels), labels)
+    base = metrics(Y, binarize([cue_labels(t, model.scheme.cues) for t in part.text], labels), labels)
     labels_sha = file_sha256(labels_file)
     cal = model.meta.get("calibration")
     title = f"classify report: {model_dir}"

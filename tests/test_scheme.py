@@ -368,3 +368,25 @@ def test_the_experiments_runner_refuses_a_scheme(arrests, tmp_path):
     config.write_text(f'scheme = "{arrests / "two.toml"}"\n', encoding="utf-8")
     with pytest.raises(ClassifyError, match="the experiments runner uses the codebook's labels"):
         run_config(config, None, {})
+
+
+def test_a_two_label_scheme_explains_and_reports_with_its_labels(arrests, arrest_model, tmp_path, capsys):
+    from classify import load_model
+
+    text = "شنت الأجهزة الأمنية حملة اعتقال واسعة في درعا"
+    explanation = load_model(arrest_model).explain(text, ["arrest"])
+    spans = explanation["arrest"].spans
+    assert spans and all(text[s.start:s.end] == s.text for s in spans)
+    article = tmp_path / "article.txt"
+    article.write_text(text + " فجر اليوم بحسب ناشطين محليين\n", encoding="utf-8")
+    status, _, err = run(["explain", "--model", arrest_model, article, "-o", tmp_path / "e.html"], capsys)
+    assert status == 0, err
+    assert "arrest" in (tmp_path / "e.html").read_text(encoding="utf-8")
+    status, _, err = run(["report", "--model", arrest_model, "--labels", arrests / "labels.csv", "--corpus",
+                          arrests / "corpus", "--runs", tmp_path / "none.jsonl", "-o", tmp_path / "r.html"], capsys)
+    assert status == 0, err
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert ">arrest<" in page and "withdrawal" not in page
+    # The keyword baseline of the report is the scheme's own: its arrest cues find the arrests of the test split.
+    baseline = page.split("keyword baseline", 1)[1]
+    assert re.search(r">arrest</td>(<td[^>]*>[^<]*</td>){4}<td[^>]*>1\.000</td>", baseline), baseline[:3000]

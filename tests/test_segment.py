@@ -134,3 +134,48 @@ def test_shipped_line_model_loads_and_matches_the_features():
     model = load_line_model()
     assert MODEL_FILE.is_file() and model is not None
     assert 0 < model.threshold < 1 and model.meta["pages"] >= 200
+
+
+def _marks_file(tmp_path, corpus, spoil=None):
+    from classify.data import span_sha1
+
+    rows = ["doc_id,start,end,mark,set,sha1"]
+    for doc_id, article in corpus.items():
+        if article.corpus != "unifiedfc":
+            continue
+        lines = split_lines(article.text)
+        for k, p in enumerate(lines):
+            mark = "furniture" if k in (0, len(lines) - 1) else "article"
+            rows.append(f"{doc_id},{p.start},{p.end},{mark},new,{span_sha1(p.text)}")
+    if spoil:
+        rows = spoil(rows)
+    path = tmp_path / "marks.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_segmentation_command_fits_and_cross_validates(tmp_path, corpus, corpus_dir, labels_file, capsys):
+    from classify.cli import main
+    from classify.segment.model import load_line_model
+
+    marks = _marks_file(tmp_path, corpus)
+    common = ["data", "segmentation", "--marks", str(marks), "--labels", str(labels_file), "--corpus", str(corpus_dir)]
+    assert main(common + ["--fit", str(tmp_path / "line.json")]) == 0
+    assert load_line_model(tmp_path / "line.json").meta["pages"] >= 20
+    assert main(common + ["--report", str(tmp_path / "seg.md")]) == 0
+    out = capsys.readouterr().out
+    assert "| all pages |" in out and "Per site" in out and (tmp_path / "seg.md").is_file()
+
+
+def test_bad_marks_are_one_line(tmp_path, corpus, corpus_dir, labels_file, capsys):
+    from classify.cli import main
+
+    common = ["data", "segmentation", "--labels", str(labels_file), "--corpus", str(corpus_dir), "--fit",
+              str(tmp_path / "line.json")]
+    for spoil, expected in ((lambda rows: rows[:2] + rows[3:], "is not marked"),
+                            (lambda rows: rows[:1] + [rows[1].replace(",furniture,", ",headline,")] + rows[2:],
+                             "mark 'headline'")):
+        assert main(common + ["--marks", str(_marks_file(tmp_path, corpus, spoil))]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "line.json").exists()
