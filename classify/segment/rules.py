@@ -1,12 +1,11 @@
 """Line rules: phrases and prose shape that mark a page line as furniture, on the line alone.
 
-A paragraph is a line of the source (blank lines and line breaks both separate
-paragraphs, as the codebook defines the unit). Crawled pages mix the article's lines
-with navigation, comment forms, share and login text, cookie notices, copyright lines
-and lists of other headlines; :func:`is_furniture` decides each line on its own, from
-the furniture phrases it contains and from how much it reads like running prose.
-The rules favour keeping: a dropped article line loses a labelled event for good,
-a kept furniture line mostly costs a "no label" prediction.
+Crawled pages mix the article's lines with navigation, comment forms, share and login
+text, cookie notices, copyright lines and lists of other headlines; :func:`is_furniture`
+decides each line on its own, from the furniture phrases it contains and from how much
+it reads like running prose. The rules favour keeping: a dropped article line loses a
+labelled event for good. They are the fallback segmenter and, through
+:func:`line_signals`, features of the page-aware line model.
 """
 
 import re
