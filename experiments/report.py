@@ -16,6 +16,8 @@ SECTIONS = [
     ("Thresholds and class weights", ("thresholds",)),
     ("Normalisation ablation", ("normalisation",)),
     ("Default model and leave-one-out ablation", ("default", "default_ablation")),
+    ("Beyond the feature union (issue 8): sentence pooling, stacking, article context",
+     ("default", "pooling", "stacking", "context", "context_weight")),
 ]
 
 

@@ -39,7 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "experiments" / "cache"
 STOCHASTIC = {"sgd", "fasttext"}
 # Classifiers the runner builds itself (see build), beyond the package's.
-EXTRA_CLASSIFIERS = ("fasttext", "logreg_pooled")
+EXTRA_CLASSIFIERS = ("fasttext", "logreg_pooled", "logreg_stacked", "logreg_context")
+# Those whose fit takes the rows' groups (for an inner grouped CV), and those whose inputs carry their article.
+GROUPED = {"logreg_stacked"}
+CONTEXT = {"logreg_context"}
 
 
 def grid_points(config):
@@ -65,29 +68,53 @@ def build(classifier, params, memory):
         from experiments.pooling import SentencePooled
 
         return SentencePooled(make_pipeline("logreg", params, memory=memory))
+    if classifier == "logreg_stacked":
+        from classify.stacking import StackedBlocks
+
+        own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("stack__")}
+        return StackedBlocks(make_pipeline("logreg", {k: v for k, v in params.items() if not k.startswith("stack__")}),
+                             **own)
+    if classifier == "logreg_context":
+        from classify.features.context import make_context_pipeline
+
+        own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("context__")}
+        base = make_pipeline("logreg", {k: v for k, v in params.items() if not k.startswith("context__")})
+        return make_context_pipeline(base, memory=memory, **own)
     return make_pipeline(classifier, params, memory=memory)
 
 
-def _fold(estimator, texts, Y, train, test):
-    fitted = quietly(clone(estimator).fit, [texts[i] for i in train], Y[train])
+def inputs(table, classifier, corpus=None):
+    """The model inputs of a labels table: the paragraphs, or for a context model the paragraphs with their article's."""
+    if classifier in CONTEXT:
+        from classify.features.context import context_texts
+
+        return context_texts(table, load_corpus(corpus))
+    return table.text.tolist()
+
+
+def _fold(estimator, texts, Y, train, test, groups=None):
+    extra = {} if groups is None else {"groups": groups[train]}
+    fitted = quietly(clone(estimator).fit, [texts[i] for i in train], Y[train], **extra)
     return fitted.predict_proba([texts[i] for i in test])
 
 
-def _final(estimator, texts, Y, test_texts):
+def _final(estimator, texts, Y, test_texts, groups=None):
     import skops.io as sio
+
+    extra = {} if groups is None else {"groups": groups}
 
     # Timed without the feature cache or tracemalloc, which would flatter or slow the fit;
     # the memory peak comes from a second, traced fit of the same estimator.
     if "memory" in estimator.get_params():
         estimator = clone(estimator).set_params(memory=None)
     t0 = time.perf_counter()
-    fitted = quietly(clone(estimator).fit, texts, Y)
+    fitted = quietly(clone(estimator).fit, texts, Y, **extra)
     fit_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     proba = fitted.predict_proba(test_texts)
     predict_seconds = time.perf_counter() - t0
     tracemalloc.start()
-    quietly(clone(estimator).fit, texts, Y)
+    quietly(clone(estimator).fit, texts, Y, **extra)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     if hasattr(fitted, "model_bytes"):  # fastText: its own file format, and not picklable back to us
@@ -150,14 +177,15 @@ def run_config(path, args, data):
     # All folds of all points (and seeds) go to joblib at once, so a Dask cluster sees the whole grid.
     tasks, owners = [], []
     for r_i, r in enumerate(runs):
-        texts, Y = r["part"].text.tolist(), binarize(r["part"].labels)
+        texts, Y = inputs(r["part"], r["classifier"], args.corpus), binarize(r["part"].labels)
         r["texts"], r["Y"] = texts, Y
+        r["groups"] = r["part"].group.to_numpy() if r["classifier"] in GROUPED else None
         for seed in r["seeds"]:
             est = build(r["classifier"], _seeded(r["classifier"], r["params"], seed), memory)
             splits = GroupKFold(n_splits=config["n_splits"], shuffle=len(r["seeds"]) > 1,
                                 random_state=seed if len(r["seeds"]) > 1 else None).split(texts, Y, r["part"].group)
             for k, (tr, te) in enumerate(splits):
-                tasks.append(delayed(_fold)(est, texts, Y, tr, te))
+                tasks.append(delayed(_fold)(est, texts, Y, tr, te, r["groups"]))
                 owners.append((r_i, seed, k, te))
     started = time.time()
     results = Parallel(n_jobs=args.jobs, return_as="generator")(tasks)
@@ -167,7 +195,7 @@ def run_config(path, args, data):
         r["oof"][seed][0][te], r["oof"][seed][1][te] = proba, k
     finals = Parallel(n_jobs=args.jobs, return_as="generator")(
         delayed(_final)(build(r["classifier"], _seeded(r["classifier"], r["params"], r["seeds"][0]), memory),
-                        r["texts"], r["Y"], test.text.tolist()) for r in runs)
+                        r["texts"], r["Y"], inputs(test, r["classifier"], args.corpus), r["groups"]) for r in runs)
     records, Y_test = [], binarize(test.labels)
     for r, final in zip(runs, _progress(finals, len(runs), Path(path).stem + " fits")):
         # The thresholds of the whole training split: from the seeds' mean out-of-fold probabilities.
