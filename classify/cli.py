@@ -275,6 +275,7 @@ def _data_agreement(args):
 
 
 def _data_segmentation(args):
+    from classify.corpus import file_sha256
     from classify.data import load_labels
     from classify.io import atomic_write
     from classify.segment.evaluate import cross_validate, report
@@ -285,7 +286,7 @@ def _data_segmentation(args):
     if args.fit:
         marked = read_marks(args.marks, corpus)
         pages = marked + labelled_pages(table, corpus, skip={p.doc_id for p in marked})
-        model = fit(pages, meta={"marks": args.marks, "labels": args.labels})
+        model = fit(pages, meta={"marks_sha256": file_sha256(args.marks), "labels_sha256": file_sha256(args.labels)})
         save_line_model(model, args.fit)
         print(f"saved {args.fit}: {len(marked)} marked pages and {len(pages) - len(marked)} pages of labelled "
               f"paragraphs, threshold {model.threshold:.3f}")

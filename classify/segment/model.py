@@ -1,9 +1,10 @@
 """The page-aware line model: which lines of a page to keep, learned from marked pages.
 
-A logistic regression over :func:`classify.segment.features.page_features`, standardised.
-It ships as a small JSON file of numbers (``line_model.json`` beside this module: the
-feature names, scaling, weights, the keep threshold, the hash of the marks it was fitted
-on) whose own SHA-256 is checked on load, so nothing executable is ever loaded. The
+Two standardised logistic regressions over :func:`classify.segment.features.page_features`
+(the second also sees the first's scores of the neighbouring lines and of the page). It
+ships as a small JSON file of numbers (``line_model.json`` beside this module: the
+feature names, scalings, weights, the keep threshold, the SHA-256 of the marks and labels
+it was fitted on) whose own SHA-256 is checked on load, so nothing executable is ever loaded. The
 threshold is the highest score that still keeps ``KEEP_TARGET`` of the article lines,
 chosen on out-of-fold scores of the training pages, grouped by site.
 """
@@ -97,9 +98,12 @@ class LineModel:
         body = {k: v for k, v in data.items() if k != "sha256"}
         if data.get("sha256") != _digest(body):
             raise ClassifyError(f"{where}: its sha256 does not match its contents (edited or damaged)")
-        if data["features"] != list(FEATURE_NAMES):
+        if data.get("features") != list(FEATURE_NAMES):
             raise ClassifyError(f"{where}: fitted on other features than this version computes; refit it")
-        return cls(data["first"], data["second"], data["threshold"], data["meta"])
+        try:
+            return cls(data["first"], data["second"], data["threshold"], data["meta"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ClassifyError(f"{where}: not a complete line model ({type(err).__name__}: {err})") from None
 
 
 class _Linear:
