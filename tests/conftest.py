@@ -130,3 +130,20 @@ def write_config(folder):
     path.write_text('classifier = "logreg"\nn_splits = 3\n[params]\n"features__char__min_df" = 1\n'
                     '"features__char__ngram_range" = [2, 4]\n', encoding="utf-8")
     return path
+
+
+def run(argv, capsys):
+    """The CLI in-process: (exit status, standard output, standard error)."""
+    from classify.cli import main
+
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line_error(status, err, *fragments):
+    """A user error: exit 2 and one line on standard error naming every fragment."""
+    assert status == 2, err
+    assert err.count("\n") == 1 and err.startswith("classify: ") and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err

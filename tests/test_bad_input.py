@@ -16,20 +16,7 @@ import pytest
 
 from classify.cli import main
 from classify.display import escape_controls, show
-from conftest import labels_csv, write_config
-
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def one_line_error(status, err, *fragments):
-    assert status == 2, err
-    assert err.count("\n") == 1 and err.startswith("classify: ") and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
+from conftest import labels_csv, one_line_error, run, write_config
 
 
 @pytest.fixture()

@@ -7,14 +7,8 @@ import sys
 import pytest
 
 from classify.cli import main
-from conftest import SEED_ARTICLE, labels_csv
+from conftest import SEED_ARTICLE, labels_csv, run
 from test_segment import WORKED_EXAMPLE
-
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_predict_seed_article_end_to_end(trained_model, tmp_path, capsys):

@@ -15,7 +15,7 @@ from classify.cli import main
 from classify.errors import ClassifyError
 from classify.explain import blank
 from classify.store import load_model
-from conftest import SENTENCES, SEED_ARTICLE
+from conftest import SEED_ARTICLE, SENTENCES, run
 
 TEXTS = [
     "قصفت الطائرات الحربية مواقع في حلب بعدة غارات جوية صباح اليوم.",
@@ -117,12 +117,6 @@ def test_a_classifier_without_coefficients_is_refused(spans):
                                            "claim_denial"), 0.5))
     with pytest.raises(ClassifyError, match="explain needs a linear classifier"):
         model.explain(texts[0], "shelling")
-
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_explain_command_on_an_article_prints_marked_paragraphs(trained_model, capsys):

@@ -9,22 +9,15 @@ import sys
 import pytest
 
 from classify import load_model, segment
-from classify.cli import main
 from classify.errors import ClassifyError
 from classify.predict import iter_records, label_records, label_stream
-from conftest import SEED_ARTICLE
+from conftest import SEED_ARTICLE, run
 
 ARTICLES = [
     {"doc_id": "d1", "site": "x", "text": SEED_ARTICLE.read_text(encoding="utf-8")},
     {"doc_id": "d2", "site": "y", "text": "قصفت الطائرات الحربية أحياء المدينة صباح اليوم وقتل ثلاثة مدنيين.\n\n"
                                           "نفت المصادر صحة الأنباء عن انسحاب القوات من البلدة الواقعة شرق النهر."},
 ]
-
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def _jsonl(records):

@@ -9,17 +9,10 @@ import subprocess
 
 import pytest
 
-from classify.cli import main
 from classify.store import load_model
-from conftest import SEED_ARTICLE, labels_csv
+from conftest import SEED_ARTICLE, labels_csv, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def flipped_labels(spans, path):

@@ -8,22 +8,8 @@ import sys
 import pytest
 
 from classify import predict
-from classify.cli import main
-from conftest import SEED_ARTICLE
+from conftest import SEED_ARTICLE, one_line_error, run
 from test_predict import ARTICLES
-
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def one_line_error(status, err, *fragments):
-    assert status == 2, err
-    assert err.count("\n") == 1 and err.startswith("classify: ") and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from classify.errors import ClassifyError
 from classify.features.cues import CueFeatures, cue_labels, cue_matrix
 from classify.normalise import normalise
 from classify.scheme import Scheme, default_scheme, load_scheme
-from conftest import SENTENCES, labels_csv
+from conftest import SENTENCES, labels_csv, one_line_error, run
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEBOOK = ROOT / ".." / "shared" / "codebook.md"
@@ -45,19 +45,6 @@ cues = ["اعتقال", "اعتقلت", "معتقلين"]
 ARREST = ["اعتقلت قوات الأمن عشرات الشبان في {p} فجر اليوم", "شنت الأجهزة الأمنية حملة اعتقال واسعة في {p}",
           "داهمت دورية منازل في {p} واعتقلت ثلاثة أشخاص", "طالبت عائلات بالإفراج عن معتقلين من {p}"]
 PLACES = ["حلب", "إدلب", "درعا", "الرقة", "حمص", "حماة", "تدمر", "منبج"]
-
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def one_line_error(status, err, *fragments):
-    assert status == 2, err
-    assert err.count("\n") == 1 and err.startswith("classify: ") and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 # -- the shipped scheme ------------------------------------------------------------------
