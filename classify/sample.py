@@ -31,7 +31,7 @@ def candidates(corpus, labelled=None, corpora=None):
         if corpora and article.corpus not in corpora:
             continue
         split = assign_split(article.group)
-        for p in segment(article.text):
+        for p in segment(article.text, article.meta.get("url")):  # the address tells listings apart
             if len(p.text.split()) >= MIN_WORDS:
                 rows.append((article.doc_id, p.start, p.end, p.text, article.corpus, article.group, split))
     pool = pd.DataFrame(rows, columns=["doc_id", "start", "end", "text", "corpus", "group", "split"])
