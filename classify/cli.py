@@ -279,17 +279,17 @@ def _data_segmentation(args):
     from classify.data import load_labels
     from classify.io import atomic_write
     from classify.segment.evaluate import cross_validate, report
-    from classify.segment.model import fit, labelled_pages, read_marks, save_line_model
+    from classify.segment.model import fit, save_line_model, training_pages
 
     corpus = _corpus(args)
     table = load_labels(args.labels, corpus)
     if args.fit:
-        marked = read_marks(args.marks, corpus)
-        pages = marked + labelled_pages(table, corpus, skip={p.doc_id for p in marked})
-        model = fit(pages, meta={"marks_sha256": file_sha256(args.marks), "labels_sha256": file_sha256(args.labels)})
+        marked, labelled = training_pages(args.marks, corpus, table)
+        model = fit(marked + labelled,
+                    meta={"marks_sha256": file_sha256(args.marks), "labels_sha256": file_sha256(args.labels)})
         save_line_model(model, args.fit)
-        print(f"saved {args.fit}: {len(marked)} marked pages and {len(pages) - len(marked)} pages of labelled "
-              f"paragraphs, threshold {model.threshold:.3f}")
+        print(f"saved {args.fit}: {len(marked)} marked pages and {len(labelled)} pages of labelled paragraphs, "
+              f"threshold {model.threshold:.3f}")
         return
     print("cross-validating by site (a few minutes)...", file=sys.stderr)
     body = report(cross_validate(args.marks, corpus, table, blind=args.blind))

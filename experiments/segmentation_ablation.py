@@ -14,7 +14,7 @@ from classify.segment import model as line_model
 from classify.corpus import load_corpus
 from classify.data import load_labels
 from classify.segment.features import FEATURE_NAMES
-from classify.segment.model import Page, labelled_pages, out_of_fold, read_marks
+from classify.segment.model import Page, out_of_fold, training_pages
 
 GROUPS = {
     "address (url_*)": [n for n in FEATURE_NAMES if n.startswith("url_")],
@@ -36,8 +36,7 @@ def _score(marked, kept):
 def main():
     corpus = load_corpus()
     table = load_labels("data/labels.csv", corpus)
-    marked = read_marks("data/segmentation.csv", corpus)
-    extra = labelled_pages(table, corpus, skip={p.doc_id for p in marked})
+    marked, extra = training_pages("data/segmentation.csv", corpus, table)
     rows = [("all signals", _score(marked, out_of_fold(marked + extra)))]
     original = Page.features
     for name, columns in GROUPS.items():

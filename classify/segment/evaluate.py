@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classify.segment.features import is_listing_url
-from classify.segment.model import KEEP_TARGET, Page, labelled_pages, out_of_fold, read_marks
+from classify.segment.model import KEEP_TARGET, Page, out_of_fold, read_marks, training_pages
 from classify.segment.rules import segment_by_rules, split_lines
 
 
@@ -75,9 +75,11 @@ def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEE
         ``sets`` and ``domains``: name -> (model Tally, rules Tally); ``labelled``: counts
         of labelled paragraphs kept (all, with a label, and on pages not named listings).
     """
-    marked = read_marks(marks_path, corpus)
+    if table is None:
+        marked, extra = read_marks(marks_path, corpus), []
+    else:
+        marked, extra = training_pages(marks_path, corpus, table)
     sets = {p.doc_id: s for p, s in zip(marked, _page_sets(marks_path))}
-    extra = labelled_pages(table, corpus, skip=set(sets)) if table is not None else []
     scored = _labels_csv_pages(table, corpus) if table is not None else []
     kept = out_of_fold(marked + extra, score_only=scored, C=C, n_splits=n_splits, target=target, blind=blind)
     by_set, by_domain = defaultdict(lambda: (Tally(), Tally())), defaultdict(lambda: (Tally(), Tally()))
@@ -122,7 +124,8 @@ def report(result):
     head = ("| pages | n | article lines kept | furniture lines dropped | rules: kept | rules: dropped |\n"
             "|---|---:|---:|---:|---:|---:|")
     lines = ["Line model, out of fold by site (no page's site was trained on), against the line rules alone; "
-             + ("pages judged without their addresses." if result.get("blind") else "pages judged with their addresses."),
+             + ("pages judged without their addresses." if result.get("blind")
+                else "pages judged with their addresses."),
              "", head]
     for name, (model, rules) in result["sets"].items():
         lines.append(_row(name, model, rules))

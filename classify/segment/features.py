@@ -20,8 +20,8 @@ _LEADING_TIME = re.compile(r"^\W*\d{1,4}\s?[/:.-]\s?\d{1,2}")
 _NEIGHBOURS = (-2, -1, 1, 2)
 # Listing pages (codebook: section, tag, topic, video, search, archive pages) name themselves in their address.
 _LISTING_URL = re.compile(r"/(tags?|category|categories|section|topics?|search|archive|videoshow|time|page|"
-                          r"news-category|listbytags|author|feed)/|[?&](m|cat|tags?|s|paged|start|page)=|/search|search_key|"
-                          r"artlist|showposts|/\d{4}/\d{2}(/\d{2})?/?$", re.IGNORECASE)
+                          r"news-category|listbytags|author|feed)/|[?&](m|cat|tags?|s|paged|start|page)=|"
+                          r"/search|search_key|artlist|showposts|/\d{4}/\d{2}(/\d{2})?/?$", re.IGNORECASE)
 _ARTICLE_ID = re.compile(r"\d{5,}|[^/?=&]{40,}")
 _OWN = ("log_words", "arabic_share", "sentences", "ends_sentence", "strong", "weak", "dates", "teaser",
         "separators", "ellipsis", "leading_time", "rule_furniture", "repeated")
@@ -71,8 +71,8 @@ def _url_features(url):
 
     parts = urlsplit(url)
     home = parts.path.strip("/") == "" and not parts.query
-    return [float(bool(_LISTING_URL.search(url))), float(home), float(bool(_ARTICLE_ID.search(parts.path + parts.query))),
-            0.0]
+    article_id = _ARTICLE_ID.search(parts.path + parts.query)
+    return [float(bool(_LISTING_URL.search(url))), float(home), float(bool(article_id)), 0.0]
 
 
 def page_features(lines, url=None):

@@ -220,6 +220,12 @@ def labelled_pages(table, corpus, skip=()):
     return pages
 
 
+def training_pages(marks_path, corpus, table):
+    """The marked pages, and the pages of ``table``'s labelled paragraphs not among them."""
+    marked = read_marks(marks_path, corpus)
+    return marked, labelled_pages(table, corpus, skip={p.doc_id for p in marked})
+
+
 def _variants(pages):
     # Each page twice, with its address and without: a model fitted only on pages with
     # addresses would misjudge the text of a page given alone (the seed article, a .txt).
