@@ -19,7 +19,7 @@ SECTIONS = [
     ("Beyond the feature union (issue 8): sentence pooling, stacking, article context",
      ("default", "pooling", "stacking", "context", "context_weight")),
     ("Classifiers and regularisation on the v3 labels (issue 8)", ("default", "classifiers_v3")),
-    ("Self-training on the unlabelled corpus (issue 8)", ("default", "selftrain", "selftrain_variants")),
+    ("Self-training on the unlabelled corpus (issue 8)", ("default", "selftrain", "selftrain_variants", "selftrain_rounds")),
 ]
 
 

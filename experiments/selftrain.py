@@ -19,6 +19,7 @@ default one with other classifier weights: its prediction speed is the default's
 """
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -92,10 +93,9 @@ def unlabelled_pool(corpus, labelled, n=20000, seed=0):
 
 
 def cached_pool(corpus, labelled, n, seed, folder):
-    """:func:`unlabelled_pool`, cached in ``folder`` by the labels, the corpus' size, ``n`` and ``seed``."""
-    from pathlib import Path
-
-    key = hashlib.sha256("|".join([*sorted(labelled.sha1), str(len(corpus)), str(n), str(seed)]).encode()).hexdigest()
+    """:func:`unlabelled_pool`, cached in ``folder`` by the labelled spans, the corpus' articles, ``n`` and ``seed``."""
+    parts = [*sorted(labelled.doc_id + ":" + labelled.sha1), *sorted(corpus), str(n), str(seed)]
+    key = hashlib.sha256("|".join(parts).encode()).hexdigest()
     path = Path(folder) / f"selftrain_pool_{key[:16]}.pkl"
     if path.is_file():
         return pd.read_pickle(path)
