@@ -18,6 +18,8 @@ SECTIONS = [
     ("Default model and leave-one-out ablation", ("default", "default_ablation")),
     ("Beyond the feature union (issue 8): sentence pooling, stacking, article context",
      ("default", "pooling", "stacking", "context", "context_weight")),
+    ("Classifiers and regularisation on the v3 labels (issue 8)", ("default", "classifiers_v3")),
+    ("Self-training on the unlabelled corpus (issue 8)", ("default", "selftrain", "selftrain_variants", "selftrain_rounds")),
 ]
 
 

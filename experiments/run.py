@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "experiments" / "cache"
 STOCHASTIC = {"sgd", "fasttext"}
 # Classifiers the runner builds itself (see build), beyond the package's.
-EXTRA_CLASSIFIERS = ("fasttext", "logreg_pooled", "logreg_stacked", "logreg_context")
+EXTRA_CLASSIFIERS = ("fasttext", "logreg_pooled", "logreg_stacked", "logreg_context", "logreg_selftrain")
 # Those whose fit takes the rows' groups (for an inner grouped CV), and those whose inputs carry their article.
 GROUPED = {"logreg_stacked"}
 CONTEXT = {"logreg_context"}
@@ -59,7 +59,7 @@ def grid_points(config):
     return points
 
 
-def build(classifier, params, memory):
+def build(classifier, params, memory, pool=None):
     if classifier == "fasttext":
         from experiments.fasttext_model import FastTextClassifier
 
@@ -80,6 +80,12 @@ def build(classifier, params, memory):
         own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("context__")}
         base = make_pipeline("logreg", {k: v for k, v in params.items() if not k.startswith("context__")})
         return make_context_pipeline(base, memory=memory, **own)
+    if classifier == "logreg_selftrain":
+        from experiments.selftrain import SelfTrained
+
+        own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("self__")}
+        base = make_pipeline("logreg", {k: v for k, v in params.items() if not k.startswith("self__")})
+        return SelfTrained(base, pool, **{k: v for k, v in own.items() if k not in ("pool_size", "pool_seed")})
     return make_pipeline(classifier, params, memory=memory)
 
 
@@ -173,7 +179,7 @@ def run_config(path, args, data):
         if size and size < len(train):
             part = train.sample(n=size, random_state=0)
         runs.append(dict(point=point, size=size or len(train), classifier=classifier, params=params, mode=mode,
-                         seeds=seeds, part=part))
+                         seeds=seeds, part=part, pool=_pool(classifier, params, args, data)))
     # All folds of all points (and seeds) go to joblib at once, so a Dask cluster sees the whole grid.
     tasks, owners = [], []
     for r_i, r in enumerate(runs):
@@ -181,7 +187,7 @@ def run_config(path, args, data):
         r["texts"], r["Y"] = texts, Y
         r["groups"] = r["part"].group.to_numpy() if r["classifier"] in GROUPED else None
         for seed in r["seeds"]:
-            est = build(r["classifier"], _seeded(r["classifier"], r["params"], seed), memory)
+            est = build(r["classifier"], _seeded(r["classifier"], r["params"], seed), memory, r["pool"])
             splits = GroupKFold(n_splits=config["n_splits"], shuffle=len(r["seeds"]) > 1,
                                 random_state=seed if len(r["seeds"]) > 1 else None).split(texts, Y, r["part"].group)
             for k, (tr, te) in enumerate(splits):
@@ -194,7 +200,7 @@ def run_config(path, args, data):
         r.setdefault("oof", {}).setdefault(seed, [np.zeros(r["Y"].shape), np.zeros(len(r["Y"]), dtype=int)])
         r["oof"][seed][0][te], r["oof"][seed][1][te] = proba, k
     finals = Parallel(n_jobs=args.jobs, return_as="generator")(
-        delayed(_final)(build(r["classifier"], _seeded(r["classifier"], r["params"], r["seeds"][0]), memory),
+        delayed(_final)(build(r["classifier"], _seeded(r["classifier"], r["params"], r["seeds"][0]), memory, r["pool"]),
                         r["texts"], r["Y"], inputs(test, r["classifier"], args.corpus), r["groups"]) for r in runs)
     records, Y_test = [], binarize(test.labels)
     for r, final in zip(runs, _progress(finals, len(runs), Path(path).stem + " fits")):
@@ -204,6 +210,19 @@ def run_config(path, args, data):
         if args.plots and config.get("plots"):
             _plots(config["name"], final, Y_test, cuts)
     return records
+
+
+def _pool(classifier, params, args, data):
+    """The unlabelled paragraphs a self-trained model labels (see experiments.selftrain), else None."""
+    if classifier != "logreg_selftrain":
+        return None
+    import pandas as pd
+
+    from experiments.selftrain import cached_pool
+
+    pool = cached_pool(load_corpus(args.corpus), pd.concat([data["train"], data["test"]]),
+                       params.get("self__pool_size", 20000), params.get("self__pool_seed", 0), CACHE)
+    return pool.text.tolist()
 
 
 def _seeded(classifier, params, seed):

@@ -147,3 +147,35 @@ def test_sentence_pooling_averages_the_paragraph_with_its_best_sentence():
     pooled = SentencePooled(ByCue()).fit(texts, np.zeros((2, 1))).predict_proba(texts)
     # The first paragraph scores 0.1 as a whole but its shelling sentence 0.9; the second has none.
     np.testing.assert_allclose(pooled, [[(0.1 + 0.9) / 2], [(0.1 + 0.1) / 2]])
+
+
+def test_near_copies_catch_wire_copies_and_containment_not_other_text():
+    from experiments.selftrain import near_copies
+
+    labelled = ["قصفت الطائرات الحربية بلدة هجين شرق دير الزور صباح اليوم وقتل خمسة مدنيين بينهم اطفال"]
+    texts = [labelled[0].replace("خمسة", "ستة"),  # a wire copy with one word changed
+             "وفي سياق متصل " + labelled[0] + " بحسب ناشطين في المنطقة",  # the labelled one inside a longer one
+             "افتتح معرض الكتاب في الرياض بمشاركة واسعة من دور النشر العربية والاجنبية هذا العام"]
+    assert near_copies(texts, labelled).tolist() == [True, True, False]
+
+
+def test_self_training_adds_only_confident_rows_and_none_gives_the_plain_model():
+    import numpy as np
+
+    from classify.pipeline import make_pipeline
+    from experiments.selftrain import SelfTrained
+
+    texts = ["قصف الطيران البلدة", "قصفت المدفعية القرية", "وزع الهلال الاحمر المساعدات", "افتتح معرض الكتاب",
+             "قصف مدفعي على الحي", "وصلت قافلة مساعدات"] * 3
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 0], [1, 0], [0, 1]] * 3)
+    pool = ["قصف الطيران الحي", "قافلة مساعدات للاهالي", "معرض الكتاب"]
+    pipeline = make_pipeline(params={"clf__estimator__dual": True})
+    plain = pipeline.fit(texts, Y).predict_proba(pool + texts)
+    # Thresholds no score passes: no pseudo row, the model of the labels alone.
+    none = SelfTrained(make_pipeline(params={"clf__estimator__dual": True}), pool, positive=2.0, negative=-1.0).fit(texts, Y)
+    assert none.pseudo_counts_ == [{"positive": [0, 0], "negative": [0, 0]}]
+    np.testing.assert_allclose(none.predict_proba(pool + texts), plain, atol=1e-6)
+    some = SelfTrained(make_pipeline(params={"clf__estimator__dual": True}), pool, positive=0.5, negative=0.5,
+                       rounds=2).fit(texts, Y)
+    # Every pool row is confident one way or the other for each label, in each round.
+    assert [np.add(c["positive"], c["negative"]).tolist() for c in some.pseudo_counts_] == [[3, 3], [3, 3]]
