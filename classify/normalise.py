@@ -1,13 +1,14 @@
-"""Arabic text normalisation, as a scikit-learn transformer saved with the model.
+"""Arabic text normalisation: the steps, and :func:`normalise` applying them in one go.
 
 Each step is a module-level function so that the same code runs at training and
-prediction time; :class:`ArabicNormaliser` switches the steps on and off, which is
-what the normalisation ablation in ``experiments/`` varies.
+prediction time; :class:`ArabicNormaliser` (defined in :mod:`classify.normaliser`), the
+pipeline's first step, switches them on and off, which is what the normalisation ablation
+in ``experiments/`` varies. This module imports neither scikit-learn nor NumPy at top
+level: :func:`normalise` serves ``import classify`` and a saved model's runtime
+(:mod:`classify.runtime`), which predict without scikit-learn.
 """
 
 import re
-
-from sklearn.base import BaseEstimator, TransformerMixin
 
 # Harakat, superscript alef (U+0670) and Quranic annotation marks.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
@@ -236,36 +237,11 @@ def normalise_with_offsets(text, **switches):
     return text, np.asarray(offs, dtype=np.int64)
 
 
-class ArabicNormaliser(TransformerMixin, BaseEstimator):
-    """Normalise each text of a sequence; stateless, so ``fit`` learns nothing.
+def __getattr__(name):
+    # The scikit-learn step, imported when asked for: model files saved before it moved name it
+    # classify.normalise.ArabicNormaliser (skops resolves that name here).
+    if name == "ArabicNormaliser":
+        from classify.normaliser import ArabicNormaliser
 
-    Parameters
-    ----------
-    controls, diacritics, tatweel, alef, alef_maqsura, teh_marbuta, digits, \
-punctuation, whitespace : bool
-        Apply the step of that name (see :data:`STEPS`).
-    """
-
-    def __init__(self, controls=True, diacritics=True, tatweel=True, alef=True,
-                 alef_maqsura=True, teh_marbuta=False, digits=True, punctuation=True,
-                 whitespace=True):
-        self.controls = controls
-        self.diacritics = diacritics
-        self.tatweel = tatweel
-        self.alef = alef
-        self.alef_maqsura = alef_maqsura
-        self.teh_marbuta = teh_marbuta
-        self.digits = digits
-        self.punctuation = punctuation
-        self.whitespace = whitespace
-
-    def fit(self, X, y=None):
-        return self
-
-    def switches(self):
-        """The step switches, as keywords for :func:`normalise` and :func:`normalise_with_offsets`."""
-        return {name: getattr(self, name) for name, _ in STEPS}
-
-    def transform(self, X):
-        switches = self.switches()
-        return [normalise(str(text), **switches) for text in X]
+        return ArabicNormaliser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
