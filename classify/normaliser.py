@@ -6,7 +6,7 @@ model's runtime normalises without it); ``classify.normalise.ArabicNormaliser`` 
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from classify.normalise import STEPS, normalise
+from classify.normalise import STEPS, normaliser
 
 
 class ArabicNormaliser(TransformerMixin, BaseEstimator):
@@ -40,5 +40,5 @@ punctuation, whitespace : bool
         return {name: getattr(self, name) for name, _ in STEPS}
 
     def transform(self, X):
-        switches = self.switches()
-        return [normalise(str(text), **switches) for text in X]
+        run = normaliser(**self.switches())
+        return [run(str(text)) for text in X]

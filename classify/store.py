@@ -805,11 +805,14 @@ def model_from_files(meta, data, where=PIPELINE_FILE, runtime=None):
 
     if runtime is None:
         return Model(load_pipeline(), thresholds, meta, scheme=scheme)
-    from classify.runtime import Runtime
+    from classify.runtime import OtherRuntimeVersion, Runtime
 
     runtime_where = Path(where).with_name(RUNTIME_FILE)
     _check_hash(meta, runtime, runtime_where, "runtime_sha256")
-    built = Runtime(runtime, runtime_where)
+    try:
+        built = Runtime(runtime, runtime_where)
+    except OtherRuntimeVersion:  # written by another classify: the pipeline serves
+        return Model(load_pipeline(), thresholds, meta, scheme=scheme)
     _check_proba(built.predict_proba, len(scheme.labels), runtime_where)
     return Model(None, thresholds, meta, scheme=scheme, runtime=built, load_pipeline=load_pipeline)
 

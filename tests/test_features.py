@@ -77,6 +77,24 @@ def test_char_block_processes_long_input_in_batches(monkeypatch):
     np.testing.assert_allclose(fast.transform(texts).toarray(), reference.transform(texts).toarray(), rtol=1e-6)
 
 
+def test_char_block_remembers_words_across_batches_and_forgets_them_without_changing_anything(monkeypatch):
+    import classify.runtime.char as char
+
+    reference, fast = _pair(min_df=1)
+    reference.fit(FIXTURE)
+    fast.fit(FIXTURE)
+    texts = FIXTURE + NEW_TEXTS
+    expected = reference.transform(texts).toarray()
+    np.testing.assert_allclose(fast.transform(texts).toarray(), expected, rtol=1e-6)
+    np.testing.assert_allclose(fast.transform(texts).toarray(), expected, rtol=1e-6)  # every word remembered
+    kernel = fast.kernel()
+    assert set(kernel._row) == {w for t in texts for w in t.split()}
+    # Small batches and a memory of a few words: forgotten and relearnt many times over.
+    monkeypatch.setattr(char, "BATCH_CHARS", 60)
+    monkeypatch.setattr(char, "MEMO_WORDS", 12)
+    np.testing.assert_allclose(fast.transform(texts * 3).toarray(), np.vstack([expected] * 3), rtol=1e-6)
+
+
 def test_pipeline_renormalises_for_the_cues_only_after_a_non_default_normaliser():
     from classify.pipeline import make_pipeline
 

@@ -96,7 +96,7 @@ def test_a_runtime_of_wrong_arrays_is_refused_even_with_a_matching_hash(model_co
     path = current_version(model_copy) / RUNTIME_FILE
     with np.load(path, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
-    arrays["coef"] = arrays["coef"][:, :-1]  # one column short
+    arrays["coef"] = arrays["coef"][:-1]  # one feature short
     np.savez(path, **arrays)
     card = _card(model_copy)
     card["runtime_sha256"] = __import__("hashlib").sha256(path.read_bytes()).hexdigest()

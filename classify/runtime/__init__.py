@@ -27,15 +27,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from classify.errors import ClassifyError
-from classify.normalise import STEPS, normalise
+from classify.normalise import STEPS, normaliser
 from classify.runtime.char import CharKernel
 from classify.runtime.clusters import check_table, cluster_matrix
 from classify.runtime.structure import FEATURES, structure_matrix
 
 RUNTIME_FILE = "runtime.npz"
-# Bumped when the arrays' meaning changes; a file of another version is refused (the model still loads via skops).
+# Bumped when the arrays' meaning changes: a file of another version is not used (the model loads through skops).
 RUNTIME_VERSION = 1
-_BLOCKS = ("char", "structure", "clusters")
+
+
+class OtherRuntimeVersion(ClassifyError):
+    """A runtime file written by a classify whose runtime arrays mean something else."""
 
 
 def export_runtime(pipeline):
@@ -93,7 +96,8 @@ def export_runtime(pipeline):
                       "table_sha256": block.table_sha256_}
             arrays |= {f"{i}_grams": block.grams_, f"{i}_columns": block.columns_, f"{i}_idf": block.idf_}
         spec["blocks"].append({"kind": kind, **params})
-    arrays["coef"] = np.vstack([e.coef_ for e in clf.estimators_]).astype(np.float64)
+    # (features x labels), each feature's row contiguous: the product with the features reads it whole.
+    arrays["coef"] = np.ascontiguousarray(np.vstack([e.coef_ for e in clf.estimators_]).T, dtype=np.float64)
     arrays["intercept"] = np.array([float(e.intercept_[0]) for e in clf.estimators_])
     arrays["spec"] = np.array(json.dumps(spec))
     out = io.BytesIO()
@@ -124,18 +128,18 @@ class Runtime:
                 arrays = {name: npz[name] for name in npz.files}
             spec = json.loads(str(arrays.pop("spec")))
             self._build(spec, arrays)
-        except ClassifyError:
+        except OtherRuntimeVersion:
             raise
         except Exception as exc:  # a damaged archive or a wrong array raises many types
             raise ClassifyError(f"{where}: not a classify runtime file ({type(exc).__name__}: {exc})") from None
 
     def _build(self, spec, arrays):
         if spec.get("version") != RUNTIME_VERSION:
-            raise ValueError(f"runtime version {spec.get('version')!r}, expected {RUNTIME_VERSION}")
+            raise OtherRuntimeVersion(f"runtime version {spec.get('version')!r}, this classify reads {RUNTIME_VERSION}")
         switches = spec["normalise"]
         if set(switches) != {name for name, _ in STEPS} or not all(isinstance(v, bool) for v in switches.values()):
             raise ValueError("bad normaliser switches")
-        self.switches = switches
+        self.switches, self.normalise = switches, normaliser(**switches)
         self.blocks, width = [], 0
         for i, block in enumerate(spec["blocks"]):
             kind = block["kind"]
@@ -172,13 +176,13 @@ class Runtime:
             else:
                 raise ValueError(f"unknown block kind {kind!r}")
         self.coef = _array(arrays, "coef", np.float64)
-        self.intercept = _array(arrays, "intercept", np.float64, self.coef.shape[0] if self.coef.ndim == 2 else -1)
-        if self.coef.ndim != 2 or self.coef.shape[1] != width:
-            raise ValueError(f"coefficients of shape {self.coef.shape}, expected (labels, {width})")
+        if self.coef.ndim != 2 or self.coef.shape[0] != width:
+            raise ValueError(f"coefficients of shape {self.coef.shape}, expected ({width}, labels)")
+        self.intercept = _array(arrays, "intercept", np.float64, self.coef.shape[1])
 
     def transform(self, texts):
         """The feature matrix (CSR) of raw texts, as the pipeline's ``features`` step gives it."""
-        folded = [normalise(text, **self.switches) for text in texts]
+        folded = list(map(self.normalise, texts))
         return sp.hstack([block(folded) for _, block in self.blocks], format="csr")
 
     def predict_proba(self, texts):
@@ -192,7 +196,11 @@ class Runtime:
         -------
         ndarray of shape (len(texts), n_labels)
         """
-        scores = self.transform(texts) @ self.coef.T + self.intercept
+        return self.classify(self.transform(texts))
+
+    def classify(self, X):
+        """Each label's probability for a feature matrix from :meth:`transform`."""
+        scores = X @ self.coef + self.intercept
         return np.array([_expit(v) for v in scores.ravel().tolist()]).reshape(scores.shape)
 
 

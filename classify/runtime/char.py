@@ -7,6 +7,7 @@ base K+1 number with ``max_n`` digits, left-aligned.
 """
 
 import re
+from itertools import chain, compress, repeat
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,18 +15,25 @@ import scipy.sparse as sp
 # Documents are processed in batches of about this many code points, so that the
 # per-position arrays (a few uint64 per n) stay small whatever the input size.
 BATCH_CHARS = 1 << 20
+# Words remembered with their n-gram columns, across batches, up to this many (then all are
+# forgotten, so memory stays bounded): news text repeats its words, so most words of a batch
+# were seen before and cost one dict lookup instead of an extraction and a lookup per n-gram.
+MEMO_WORDS = 1 << 17
 _SPACE = 32
 _WHITE_RUNS = re.compile(r"\s\s+")
 
 
-def layout(docs, analyzer, min_n):
+def layout(docs, analyzer, min_n, words=False):
     """The batch as one code-point array, with each position's document and segment end.
 
     A segment is a space-padded word (``char_wb``) or a whole document (``char``); an
     n-gram never crosses a segment end. ``short`` marks the segments shorter than
-    ``min_n``, which scikit-learn's ``char_wb`` still counts once, whole.
+    ``min_n``, which scikit-learn's ``char_wb`` still counts once, whole. ``words``:
+    each document is one word (no white space), for ``char_wb``.
     """
-    if analyzer == "char_wb":
+    if words:
+        pieces = [" " + word + " " for word in docs]
+    elif analyzer == "char_wb":
         # " " + "  ".join(words) + " " is each word padded with a space, end to end.
         pieces = [" " + "  ".join(words) + " " if (words := doc.split()) else "" for doc in docs]
     else:
@@ -152,12 +160,12 @@ def normalize_rows(X, norm="l2"):
     As ``sklearn.preprocessing.normalize(X, norm, copy=False)``, to float rounding.
     """
     rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    size = X.data * X.data if norm == "l2" else np.abs(X.data)
-    norms = np.bincount(rows, weights=size, minlength=X.shape[0])
+    # As scikit-learn's Cython loop: each square in the data's type, summed and divided in float64.
+    norms = np.bincount(rows, weights=X.data * X.data if norm == "l2" else np.abs(X.data), minlength=X.shape[0])
     if norm == "l2":
         norms = np.sqrt(norms)
     norms[norms == 0.0] = 1.0
-    X.data /= norms[rows].astype(X.data.dtype)
+    X.data[:] = X.data / norms[rows]
     return X
 
 
@@ -181,6 +189,11 @@ class CharKernel:
         self.norm, self.lowercase, self.dtype = norm, lowercase, np.dtype(dtype)
         self.table = rank_table(alphabet)
         self.slots = hash_table(keys)
+        self._forget()
+
+    def _forget(self):
+        # The remembered words: word -> row of a CSR matrix (words x vocabulary) of their n-gram counts.
+        self._row, self._cols, self._indptr, self._grams = {}, np.zeros(0, np.int32), np.zeros(1, np.int64), None
 
     def transform(self, docs):
         """The TF-IDF matrix (CSR, ``len(docs)`` x ``len(keys)``) of a list of strings."""
@@ -218,25 +231,44 @@ class CharKernel:
         return X if X.dtype == self.dtype else X.astype(self.dtype)
 
     def _word_counts(self, docs):
-        """The n-gram counts of ``char_wb`` documents, word by distinct word.
+        """The n-gram counts of ``char_wb`` documents, word by word.
 
         A ``char_wb`` n-gram never crosses a word, so a document's counts are the sum of its
-        words' counts: (documents x distinct words) @ (distinct words x n-grams). News text
-        repeats its words, so the n-grams are extracted and looked up for far fewer words
-        than there are tokens, and the sparse product sums the counts without a sort.
+        words' counts: (documents x words) @ (words x n-grams). The n-grams of a word are
+        extracted and looked up once, when it is first seen (see :data:`MEMO_WORDS`), and
+        the sparse product sums the counts without a sort.
         """
-        index = {}
         words = [doc.split() for doc in docs]
-        token_ids = [index.setdefault(w, len(index)) for ws in words for w in ws]
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        tokens = list(chain.from_iterable(words))
+        rows = np.fromiter(map(self._row.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
+        if (rows < 0).any():  # words not seen yet
+            new = list(dict.fromkeys(compress(tokens, rows < 0)))
+            if len(self._row) + len(new) > MEMO_WORDS:
+                self._forget()
+                new = list(dict.fromkeys(tokens))
+            self._remember(new)
+            rows = np.fromiter(map(self._row.__getitem__, tokens), dtype=np.int32, count=len(tokens))
         dtype = float_dtype(self.dtype)
-        tokens = sp.coo_matrix((np.ones(len(token_ids), dtype=dtype),
-                                (np.repeat(np.arange(len(docs)), lengths), np.array(token_ids, dtype=np.int64))),
-                               shape=(len(docs), len(index))).tocsr()
-        word_ids, cols = ngrams(*layout(list(index), self.analyzer, self.ngram_range[0]), self.table,
-                                self.ngram_range, lookup=self._lookup)
-        grams = sp.coo_matrix((np.ones(len(cols), dtype=dtype), (word_ids, cols)),
-                              shape=(len(index), len(self.keys))).tocsr()
+        if self._grams is None or self._grams.dtype != dtype:
+            self._grams = sp.csr_matrix((np.ones(len(self._cols), dtype=dtype), self._cols, self._indptr),
+                                        shape=(len(self._row), len(self.keys)))
+        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=indptr[1:])
+        # A word twice in a document is two entries of its row: the product adds both.
+        counts = sp.csr_matrix((np.ones(len(tokens), dtype=dtype), rows, indptr), shape=(len(docs), len(self._row)))
         # The product's column indices are not sorted within a row; scipy and scikit-learn
         # do not need them to be, and sorting would cost a third of the block's time.
-        return (tokens @ grams).tocsr()
+        return (counts @ self._grams).tocsr()
+
+    def _remember(self, new):
+        """Extract and look up the n-grams of words not seen yet, and add them to the remembered ones."""
+        word_ids, cols = ngrams(*layout(new, self.analyzer, self.ngram_range[0], words=True), self.table,
+                                self.ngram_range, lookup=self._lookup)
+        # Grouped by word; within a word, in the order found (by n, then place): a stable sort.
+        order = np.argsort(word_ids, kind="stable")
+        per_word = np.bincount(word_ids, minlength=len(new))
+        first = len(self._row)
+        self._row.update(zip(new, range(first, first + len(new))))
+        self._cols = np.concatenate([self._cols, cols[order].astype(np.int32)])
+        self._indptr = np.concatenate([self._indptr, self._indptr[-1] + np.cumsum(per_word)])
+        self._grams = None

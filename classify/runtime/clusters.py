@@ -17,6 +17,7 @@ This module is the block's kernel, with NumPy and SciPy's sparse matrices only;
 import gzip
 import hashlib
 import re
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -73,15 +74,20 @@ def check_table(digest):
 
 
 def cluster_grams(texts, table, k, bigrams=True):
-    """(row, n-gram id) pairs of every cluster n-gram of normalised ``texts``; bigram (a, b) is k + a * k + b."""
-    rows, ids = [], []
-    for i, text in enumerate(texts):
-        seq = np.asarray(cluster_tokens(text, table), dtype=np.int64)
-        grams = np.concatenate([seq, k + seq[:-1] * k + seq[1:]]) if bigrams and len(seq) > 1 else seq
-        ids.append(grams)
-        rows.append(np.full(len(grams), i, dtype=np.int64))
-    return (np.concatenate(rows) if rows else np.zeros(0, np.int64),
-            np.concatenate(ids) if ids else np.zeros(0, np.int64))
+    """(row, n-gram id) pairs of every cluster n-gram of normalised ``texts``; bigram (a, b) is k + a * k + b.
+
+    Words outside the table are skipped, so a bigram joins the known words on either side of them.
+    """
+    words = [_WORD.findall(text) for text in texts]
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    ids = np.fromiter(map(table.get, chain.from_iterable(words), repeat(-1)), dtype=np.int64, count=lengths.sum())
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    known = ids >= 0
+    rows, ids = rows[known], ids[known]
+    if not bigrams:
+        return rows, ids
+    pair = rows[1:] == rows[:-1]  # neighbours in one text
+    return np.concatenate([rows, rows[1:][pair]]), np.concatenate([ids, k + ids[:-1][pair] * k + ids[1:][pair]])
 
 
 def cluster_matrix(texts, table, k, grams, columns, idf, bigrams=True, weight=1.0):

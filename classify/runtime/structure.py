@@ -11,13 +11,14 @@ This module is the block's kernel, with NumPy and SciPy's sparse matrices only;
 :class:`classify.features.structure.StructureFeatures` is its scikit-learn step.
 """
 
-import functools
 import re
+from bisect import bisect_right
+from itertools import compress
 
 import numpy as np
 import scipy.sparse as sp
 
-from classify.normalise import normalise
+from classify.normalise import Memo, normalise
 
 # Families of word starts (normalised spelling is applied below). Event families are
 # framed by the sentence they stand in; the others only mark that sentence.
@@ -54,6 +55,8 @@ _PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "ال", "بال", "لل", "كا
                "وبال", "س", "وس")
 _SENTENCE = re.compile(r"[^.!?؟؛\n]+")
 _WORD = re.compile(r"\w+")
+# Words and sentence ends in one scan (no word holds an end character).
+_TOKEN = re.compile(r"\w+|[.!?؟؛\n]")
 
 
 def _index(families):
@@ -72,67 +75,102 @@ FEATURES = tuple([f"{e}@{frame}" for e in EVENT_FAMILIES for frame in _FRAMES] +
 _COLUMN = {name: j for j, name in enumerate(FEATURES)}
 
 
-@functools.lru_cache(maxsize=200_000)
-def _families(word):
-    # A word belongs to a family when, after at most one proclitic, it begins with a family word.
-    # Cached: news vocabulary repeats, and this is the block's inner loop.
+def _prefix_index(table):
+    """(proclitic + family word) -> families, and the lengths of those keys, ascending."""
+    prefixes = {}
+    for word, families in table.items():
+        for clitic in _PROCLITICS:
+            prefixes.setdefault(clitic + word, set()).update(families)
+    return {key: frozenset(f) for key, f in prefixes.items()}, sorted({len(key) for key in prefixes})
+
+
+_PREFIXES, _PREFIX_LENGTHS = _prefix_index(_TABLE)
+
+
+def _find_families(word):
+    # A word belongs to a family when, after at most one proclitic, it begins with a family word:
+    # when one of its prefixes is a proclitic and a family word. A sentence end is None.
+    if word in _ENDS:
+        return None
     found = set()
-    for clitic in _PROCLITICS:
-        if clitic and not word.startswith(clitic):
-            continue
-        stem = word[len(clitic):]
-        for n in _LENGTHS:
-            if n > len(stem):
-                break
-            hit = _TABLE.get(stem[:n])
-            if hit:
-                # "من" (from) only as the whole word: as a prefix it matches half the language.
-                found |= hit - {"from"} if n < len(stem) else hit
+    for n in _PREFIX_LENGTHS:
+        if n > len(word):
+            break
+        hit = _PREFIXES.get(word[:n])
+        if hit:
+            # "من" (from) only as the whole word: as a prefix it matches half the language.
+            found |= hit - {"from"} if n < len(word) else hit
     return frozenset(found)
+
+
+_ENDS = frozenset(".!?؟؛\n")
+# Remembered per word: news vocabulary repeats, and this is the block's inner loop.
+_FAMILIES = Memo(_find_families)
+
+
+def _families(word):
+    """The families of one word (a frozenset; empty for most words)."""
+    return _FAMILIES[word] or frozenset()
 
 
 def sentence_features(text):
     """The names of the structure features of one normalised text (a set)."""
     names = set()
-    for sentence in _SENTENCE.findall(text):
-        words = _WORD.findall(sentence)
-        seen = [_families(w) for w in words]
-        for i, fams in enumerate(seen):
-            if "truth" in fams and i and words[i - 1] in _NEGATORS:
-                seen[i] = fams | {"deny"}
-        present = set().union(*seen) if seen else set()
-        if not present:
-            continue
-        first = {}
-        for i, fams in enumerate(seen):
-            for f in fams:
-                first.setdefault(f, i)
-        for event in EVENT_FAMILIES:
-            if event not in present:
-                continue
-            # Framing by the sentence: a denial before the event word scopes over it (rule 3).
-            if "deny" in present and first["deny"] <= first[event]:
-                names.add(f"{event}@denied")
-            elif "modal" in present:
-                names.add(f"{event}@modal")
-            else:
-                names.add(f"{event}@plain")
-        if "harm" in present:
-            names.add("civilian+harm" if "civilian" in present else "harm-civilian")
-        if "withdraw" in present:
-            # A losing side presented (rule 9): the retreat word followed closely by "from".
-            at = [i for i, f in enumerate(seen) if "withdraw" in f]
-            if any("from" in f for i in at for f in seen[i + 1:i + 4]):
-                names.add("withdraw+from")
-        if "deny" in present:
-            names.add("deny")
-            if "advance" in present or "withdraw" in present:
-                names.add("deny+advance+withdraw")
-        if "modal" in present:
-            names.add("modal")
-        if "air" in present and "shell" in present:
-            names.add("air+shell")
+    tokens = _TOKEN.findall(text)
+    families = list(map(_FAMILIES.__getitem__, tokens))
+    # Only the words of some family count, with their place; most words have none.
+    hits = list(compress(range(len(tokens)), families))
+    if not hits:
+        return names
+    ends = list(compress(range(len(tokens)), map(_ENDS.__contains__, tokens)))
+    sentence, group = None, []
+    for at in hits:
+        s = bisect_right(ends, at)
+        if s != sentence:
+            _read_sentence(group, names)
+            sentence, group = s, []
+        fams = families[at]
+        start = ends[s - 1] + 1 if s else 0
+        if "truth" in fams and at > start and tokens[at - 1] in _NEGATORS:  # "عدم صحة": a denial
+            fams = fams | {"deny"}
+        group.append((at, fams))
+    _read_sentence(group, names)
     return names
+
+
+def _read_sentence(hits, names):
+    """Add to ``names`` the features of one sentence, given as (place, families) of its words in some family."""
+    if not hits:
+        return
+    present = frozenset().union(*(fams for _, fams in hits))
+    first = {}
+    for at, fams in hits:
+        for f in fams:
+            first.setdefault(f, at)
+    for event in EVENT_FAMILIES:
+        if event not in present:
+            continue
+        # Framing by the sentence: a denial before the event word scopes over it (rule 3).
+        if "deny" in present and first["deny"] <= first[event]:
+            names.add(f"{event}@denied")
+        elif "modal" in present:
+            names.add(f"{event}@modal")
+        else:
+            names.add(f"{event}@plain")
+    if "harm" in present:
+        names.add("civilian+harm" if "civilian" in present else "harm-civilian")
+    # A losing side presented (rule 9): the retreat word followed closely (within three words) by "from".
+    if "withdraw" in present and any("from" in g for at, f in hits if "withdraw" in f
+                                     for to, g in hits if at < to <= at + 3):
+        names.add("withdraw+from")
+    if "deny" in present:
+        names.add("deny")
+        if "advance" in present or "withdraw" in present:
+            names.add("deny+advance+withdraw")
+    if "modal" in present:
+        names.add("modal")
+    if "air" in present and "shell" in present:
+        names.add("air+shell")
 
 
 def structure_matrix(texts, weight):
