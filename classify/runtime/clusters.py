@@ -17,13 +17,14 @@ This module is the block's kernel, with NumPy and SciPy's sparse matrices only;
 import gzip
 import hashlib
 import re
-from itertools import chain, repeat
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from classify.errors import ClassifyError
+from classify.normalise import Memo
 from classify.runtime.char import normalize_rows
 
 TABLE = Path(__file__).parent.parent / "features" / "clusters.tsv.gz"
@@ -73,17 +74,27 @@ def check_table(digest):
     return table, k
 
 
+def _ids_of_words(table):
+    """A memo: white-space token -> the cluster numbers of its words (``\\w+`` never spans white space)."""
+    if id(table) not in _MEMOS:
+        # The memo holds the table, so its id is not reused while the memo lives.
+        _MEMOS[id(table)] = Memo(lambda token: tuple(c for c in map(table.get, _WORD.findall(token)) if c is not None))
+    return _MEMOS[id(table)].__getitem__
+
+
+_MEMOS = {}
+
+
 def cluster_grams(texts, table, k, bigrams=True):
     """(row, n-gram id) pairs of every cluster n-gram of normalised ``texts``; bigram (a, b) is k + a * k + b.
 
     Words outside the table are skipped, so a bigram joins the known words on either side of them.
     """
-    words = [_WORD.findall(text) for text in texts]
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    ids = np.fromiter(map(table.get, chain.from_iterable(words), repeat(-1)), dtype=np.int64, count=lengths.sum())
+    ids_of = _ids_of_words(table)
+    per_text = [tuple(chain.from_iterable(map(ids_of, text.split()))) for text in texts]
+    lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+    ids = np.fromiter(chain.from_iterable(per_text), dtype=np.int64, count=lengths.sum())
     rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-    known = ids >= 0
-    rows, ids = rows[known], ids[known]
     if not bigrams:
         return rows, ids
     pair = rows[1:] == rows[:-1]  # neighbours in one text
