@@ -683,11 +683,11 @@ def load_model(folder="models/default"):
         :data:`TRUSTED_TYPES`, the format version is unknown, or the card's labels are not
         those of the scheme it records (cards without a scheme: the codebook's).
     """
-    return model_from_files(*_read_model(folder))
+    return model_from_files(*read_model_files(folder))
 
 
 def read_model_files(folder="models/default"):
-    """The checked card and the bytes of ``model.skops`` of the model in use in a folder.
+    """The checked card and the bytes of ``model.skops`` and ``runtime.npz`` of the model in use in a folder.
 
     What :func:`model_from_files` builds a model from, in this process or another one (the
     workers of ``classify predict --jobs`` and ``--backend dask`` get these bytes, never a
@@ -705,17 +705,15 @@ def read_model_files(folder="models/default"):
         The content of ``model.skops``, its SHA-256 checked against the card.
     where : str
         The path of ``model.skops``, for messages.
+    runtime : bytes or None
+        The content of ``runtime.npz`` (checked by :func:`model_from_files`), ``None`` for a
+        model without one.
 
     Raises
     ------
     ClassifyError
         As :func:`load_model`, for a missing folder, a refused card or a changed file.
     """
-    return _read_model(folder)[:3]
-
-
-def _read_model(folder):
-    """:func:`read_model_files`, and the bytes of ``runtime.npz`` (``None`` for a model without one)."""
     version = current_version(folder)
     for _ in range(_LOAD_ATTEMPTS):
         try:

@@ -7,6 +7,7 @@ base K+1 number with ``max_n`` digits, left-aligned.
 """
 
 import re
+import threading
 from itertools import chain, compress, repeat
 
 import numpy as np
@@ -189,6 +190,7 @@ class CharKernel:
         self.norm, self.lowercase, self.dtype = norm, lowercase, np.dtype(dtype)
         self.table = rank_table(alphabet)
         self.slots = hash_table(keys)
+        self._lock = threading.Lock()
         self._forget()
 
     def _forget(self):
@@ -240,25 +242,27 @@ class CharKernel:
         """
         words = [doc.split() for doc in docs]
         tokens = list(chain.from_iterable(words))
-        rows = np.fromiter(map(self._row.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
-        if (rows < 0).any():  # words not seen yet
-            new = list(dict.fromkeys(compress(tokens, rows < 0)))
-            if len(self._row) + len(new) > MEMO_WORDS:
-                self._forget()
-                new = list(dict.fromkeys(tokens))
-            self._remember(new)
-            rows = np.fromiter(map(self._row.__getitem__, tokens), dtype=np.int32, count=len(tokens))
         dtype = float_dtype(self.dtype)
-        if self._grams is None or self._grams.dtype != dtype:
-            self._grams = sp.csr_matrix((np.ones(len(self._cols), dtype=dtype), self._cols, self._indptr),
-                                        shape=(len(self._row), len(self.keys)))
+        with self._lock:  # one thread at a time reads and extends the remembered words (Dask workers run threads)
+            rows = np.fromiter(map(self._row.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
+            if (rows < 0).any():  # words not seen yet
+                new = list(dict.fromkeys(compress(tokens, (rows < 0).tolist())))
+                if len(self._row) + len(new) > MEMO_WORDS:
+                    self._forget()
+                    new = list(dict.fromkeys(tokens))
+                self._remember(new)
+                rows = np.fromiter(map(self._row.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+            if self._grams is None or self._grams.dtype != dtype:
+                self._grams = sp.csr_matrix((np.ones(len(self._cols), dtype=dtype), self._cols, self._indptr),
+                                            shape=(len(self._row), len(self.keys)))
+            grams = self._grams  # replaced, never changed in place, by a later batch
         indptr = np.zeros(len(docs) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=indptr[1:])
         # A word twice in a document is two entries of its row: the product adds both.
-        counts = sp.csr_matrix((np.ones(len(tokens), dtype=dtype), rows, indptr), shape=(len(docs), len(self._row)))
+        counts = sp.csr_matrix((np.ones(len(tokens), dtype=dtype), rows, indptr), shape=(len(docs), grams.shape[0]))
         # The product's column indices are not sorted within a row; scipy and scikit-learn
         # do not need them to be, and sorting would cost a third of the block's time.
-        return (counts @ self._grams).tocsr()
+        return (counts @ grams).tocsr()
 
     def _remember(self, new):
         """Extract and look up the n-grams of words not seen yet, and add them to the remembered ones."""
