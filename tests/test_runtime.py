@@ -1,5 +1,6 @@
 """A saved model predicts through its runtime arrays: the pipeline's output, without scikit-learn."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -70,7 +71,8 @@ def test_loading_and_predicting_import_neither_scikit_learn_nor_pandas(trained_m
 
 
 def test_import_classify_imports_no_scientific_library_beyond_numpy():
-    code = "import sys, classify; print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'pandas', 'scipy'}))"
+    code = ("import sys, classify; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'pandas', 'scipy'}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "[]", done.stdout
 
@@ -99,7 +101,7 @@ def test_a_runtime_of_wrong_arrays_is_refused_even_with_a_matching_hash(model_co
     arrays["coef"] = arrays["coef"][:-1]  # one feature short
     np.savez(path, **arrays)
     card = _card(model_copy)
-    card["runtime_sha256"] = __import__("hashlib").sha256(path.read_bytes()).hexdigest()
+    card["runtime_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     _write_card(model_copy, card)
     with pytest.raises(ClassifyError, match="runtime.npz: not a classify runtime file .*coefficients of shape"):
         load_model(model_copy)
