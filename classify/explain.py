@@ -379,7 +379,7 @@ def _word_places(block, norm, wanted):
 
 
 def _cluster_places(block, norm, wanted):
-    from classify.features.clusters import _WORD, load_table
+    from classify.runtime.clusters import _WORD, load_table
 
     table, k, _ = load_table()
     words = [(m.start(), m.end(), table[m.group()]) for m in _WORD.finditer(norm) if m.group() in table]
@@ -407,7 +407,7 @@ def _feature_families(name):
 
 
 def _structure_places(explainer, b, norm, wanted):
-    from classify.features import structure
+    from classify.runtime import structure
 
     column = {str(n).removeprefix("structure_"): j for j, n in enumerate(explainer.names(b))}
     found = {}

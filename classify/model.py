@@ -1,24 +1,20 @@
 """A trained model: the pipeline and its per-label thresholds, and how it is trained.
 
-Saving and loading the model folder (``model.skops`` and ``model.json``) is in
+Saving and loading the model folder (``model.skops``, ``runtime.npz`` and ``model.json``) is in
 :mod:`classify.store`; :func:`save_model` and :func:`load_model` are importable from here too.
+scikit-learn and pandas are imported where they are used: a loaded model predicts through its
+runtime (:mod:`classify.runtime`) without them.
 """
 
 import warnings
 
 import numpy as np
-import pandas as pd
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import f1_score
-from sklearn.model_selection import GroupKFold
 
 from classify.calibration import DEFAULT_CALIBRATION, apply_calibrator
 from classify.errors import ClassifyError
-from classify.pipeline import DEFAULT_CLASSIFIER, make_pipeline
-from classify.rules import LABELS
 from classify.scheme import default_scheme, scheme_from_card
 
+LABELS = default_scheme().labels
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
 # Paragraphs scored per pipeline call: memory stays flat however many texts come in
 # (a sparse row of character n-grams holds about a thousand entries).
@@ -32,6 +28,8 @@ def binarize(label_lists, labels=LABELS):
 
 def best_threshold(y_true, scores, grid=THRESHOLD_GRID):
     """The cut-off of ``grid`` that maximises F1 on ``y_true``; ties go to the one nearest 0.5."""
+    from sklearn.metrics import f1_score
+
     if y_true.sum() == 0:
         return 0.5
     f1s = [f1_score(y_true, scores >= t, zero_division=0) for t in grid]
@@ -41,6 +39,8 @@ def best_threshold(y_true, scores, grid=THRESHOLD_GRID):
 
 def quietly(func, *args, **kwargs):
     """Call ``func`` with the warnings that small folds raise by design silenced."""
+    from sklearn.exceptions import ConvergenceWarning
+
     # A label absent from a fold's training part, or a slow solver, is expected on small data.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module="sklearn.multiclass")
@@ -69,6 +69,8 @@ def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None):
         The fold each row was predicted in.
     """
     from joblib import Parallel, delayed
+    from sklearn.base import clone
+    from sklearn.model_selection import GroupKFold
 
     n_groups = len(set(groups))
     if n_groups < 2:
@@ -132,23 +134,44 @@ class Model:
 
     Parameters
     ----------
-    pipeline : sklearn.pipeline.Pipeline
+    pipeline : sklearn.pipeline.Pipeline or None
+        ``None`` with ``load_pipeline``: loaded by it when first needed.
     thresholds : dict of str to float
         One per label, in the scheme's label order.
     meta : dict, optional
         The model card's fields.
     scheme : classify.scheme.Scheme, optional
         Default: the one ``meta["scheme"]`` records, else the codebook's.
+    runtime : classify.runtime.Runtime, optional
+        The pipeline's arrays: when given, :meth:`predict` and :meth:`predict_proba` use it
+        and never import scikit-learn.
+    load_pipeline : callable, optional
+        Returns the pipeline; called once, on first use of :attr:`pipeline` (explanations,
+        reports, saving, ...).
     """
 
-    def __init__(self, pipeline, thresholds, meta=None, scheme=None):
-        self.pipeline = pipeline
+    def __init__(self, pipeline, thresholds, meta=None, scheme=None, runtime=None, load_pipeline=None):
+        if pipeline is None and load_pipeline is None:
+            raise ValueError("a model needs a pipeline or a way to load one")
+        self._pipeline, self._load_pipeline = pipeline, load_pipeline
+        self.runtime = runtime
         self.labels = tuple(thresholds)
         self.thresholds = dict(thresholds)
         self.meta = dict(meta or {})
         if scheme is None:
             scheme = scheme_from_card(self.meta.get("scheme"), "the model's meta")
         self.scheme = scheme
+
+    @property
+    def pipeline(self):
+        """The fitted scikit-learn pipeline (loaded on first use for a model read from disk)."""
+        if self._pipeline is None:
+            self._pipeline = self._load_pipeline()
+        return self._pipeline
+
+    @pipeline.setter
+    def pipeline(self, pipeline):
+        self._pipeline, self.runtime = pipeline, None  # the runtime was the old pipeline's
 
     def predict_proba(self, texts):
         """Probability of every label for each text.
@@ -171,15 +194,21 @@ class Model:
             If ``texts`` is a single string (or bytes): iterating it would label each
             character as a text of its own.
         """
+        import pandas as pd
+
+        return pd.DataFrame(self._proba(texts), columns=list(self.labels))
+
+    def _proba(self, texts):
+        """:meth:`predict_proba` as an (n, n_labels) array."""
         if isinstance(texts, (str, bytes)):
             raise TypeError(f"texts must be a list of strings, got a single {type(texts).__name__}: "
                             "pass [text] to label one text")
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:
-            return pd.DataFrame(columns=list(self.labels), dtype=float)
-        parts = [self.pipeline.predict_proba(texts[i:i + PREDICT_BATCH]) for i in range(0, len(texts), PREDICT_BATCH)]
-        proba = apply_calibrator(self.meta.get("calibration"), np.vstack(parts), self.labels)
-        return pd.DataFrame(proba, columns=list(self.labels))
+            return np.zeros((0, len(self.labels)))
+        predict = self.runtime.predict_proba if self.runtime is not None else self.pipeline.predict_proba
+        parts = [predict(texts[i:i + PREDICT_BATCH]) for i in range(0, len(texts), PREDICT_BATCH)]
+        return apply_calibrator(self.meta.get("calibration"), np.vstack(parts), self.labels)
 
     def predict(self, texts):
         """The labels of each text whose probability reaches its threshold, most probable first.
@@ -193,7 +222,7 @@ class Model:
         -------
         list of list of str
         """
-        return self.labels_from_proba(self.predict_proba(texts))
+        return self.labels_from_proba(self._proba(texts))
 
     def explain(self, text, labels=None):
         """Why the model gives (or not) each label to one text.
@@ -222,16 +251,17 @@ class Model:
         return explainer_of(self).explain(text, labels)
 
     def labels_from_proba(self, proba):
-        """Apply the thresholds to a frame from :meth:`predict_proba`."""
+        """Apply the thresholds to a frame from :meth:`predict_proba` (or an array of its values)."""
+        proba = np.asarray(proba, dtype=float).reshape(-1, len(self.labels))
+        passed = proba >= np.array([self.thresholds[label] for label in self.labels])
         out = []
-        for row in proba.itertuples(index=False):
-            scores = dict(zip(self.labels, row))
-            kept = [label for label in self.labels if scores[label] >= self.thresholds[label]]
-            out.append(sorted(kept, key=lambda label: -scores[label]))
+        for row, ok in zip(proba.tolist(), passed.tolist()):
+            kept = [(-score, label) for label, score, k in zip(self.labels, row, ok) if k]
+            out.append([label for _, label in sorted(kept, key=lambda pair: pair[0])])
         return out
 
 
-def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None, thresholds="cv",
+def train(texts, label_lists, groups, classifier=None, params=None, thresholds="cv",
           n_splits=5, memory=None, n_jobs=None, scheme=None, calibration=DEFAULT_CALIBRATION):
     """Fit a model and choose its per-label thresholds by grouped cross-validation.
 
@@ -243,8 +273,8 @@ def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None
         Their labels.
     groups : list of str
         Article, claim or day of each paragraph, for grouped folds.
-    classifier : str
-        See :data:`classify.pipeline.CLASSIFIERS`.
+    classifier : str, optional
+        See :data:`classify.pipeline.CLASSIFIERS`; default :data:`classify.pipeline.DEFAULT_CLASSIFIER`.
     params : dict, optional
         ``step__param`` settings for :func:`classify.pipeline.make_pipeline`.
     thresholds : "cv" or float
@@ -270,7 +300,9 @@ def train(texts, label_lists, groups, classifier=DEFAULT_CLASSIFIER, params=None
         model gives them (calibrated by a calibrator fitted on the other folds).
     """
     from classify.calibration import cross_calibrated, fit_calibrator, summary
+    from classify.pipeline import DEFAULT_CLASSIFIER, make_pipeline
 
+    classifier = classifier or DEFAULT_CLASSIFIER
     scheme = scheme or default_scheme()
     labels = scheme.labels
     texts, label_lists = list(texts), list(label_lists)

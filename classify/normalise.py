@@ -1,13 +1,15 @@
-"""Arabic text normalisation, as a scikit-learn transformer saved with the model.
+"""Arabic text normalisation: the steps, and :func:`normalise` applying them in one go.
 
 Each step is a module-level function so that the same code runs at training and
-prediction time; :class:`ArabicNormaliser` switches the steps on and off, which is
-what the normalisation ablation in ``experiments/`` varies.
+prediction time; :class:`ArabicNormaliser` (defined in :mod:`classify.normaliser`), the
+pipeline's first step, switches them on and off, which is what the normalisation ablation
+in ``experiments/`` varies. This module imports neither scikit-learn nor NumPy at top
+level: :func:`normalise` serves ``import classify`` and a saved model's runtime
+(:mod:`classify.runtime`), which predict without scikit-learn.
 """
 
+import functools
 import re
-
-from sklearn.base import BaseEstimator, TransformerMixin
 
 # Harakat, superscript alef (U+0670) and Quranic annotation marks.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
@@ -25,6 +27,9 @@ _SPACE = re.compile(r"\s+")
 # character ((?<!\s)), never once from each of its characters.
 _SPACED_ELLIPSIS = re.compile(r"\.(?: \.)+")
 _SPACE_BEFORE = re.compile(r"(?<!\s)\s+([.,،؛;:!?؟)\]}»])")
+# The same on text whose only white space is single spaces (white space collapsed): a pattern
+# that opens with a literal is found by a fast scan, not tried at every position.
+_ONE_SPACE_BEFORE = re.compile(r" ([.,،؛;:!?؟)\]}»])")
 _SPACE_AFTER = re.compile(r"([(\[{«])\s+")
 _SPACED_DIGIT_SEP = re.compile(r"(?<=\d) ([:/.,]) (?=\d)")
 _QUOTED = re.compile(r'"([^"]*)"')
@@ -65,13 +70,21 @@ def strip_controls(text):
     return _CONTROLS.sub("", text)
 
 
-def unspace_punctuation(text):
-    """Undo the spaced-out punctuation of crawled text ("قال ( رويترز ) ." -> "قال (رويترز).")."""
-    text = _SPACED_ELLIPSIS.sub("...", text)
-    text = _SPACED_DIGIT_SEP.sub(r"\1", text)
-    text = _SPACE_BEFORE.sub(r"\1", text)
-    text = _SPACE_AFTER.sub(r"\1", text)
-    return _QUOTED.sub(_strip_quoted, text)
+def unspace_punctuation(text, single_spaced=False):
+    """Undo the spaced-out punctuation of crawled text ("قال ( رويترز ) ." -> "قال (رويترز).").
+
+    ``single_spaced``: the text's only white space is single spaces (a faster scan).
+    """
+    # Each pattern is tried only if a substring it needs is there: a substring test is a
+    # fraction of a regex scan, and most paragraphs have no spaced ellipsis, digit pair or quote.
+    if ". ." in text:
+        text = _SPACED_ELLIPSIS.sub("...", text)
+    if " : " in text or " / " in text or " . " in text or " , " in text:
+        text = _SPACED_DIGIT_SEP.sub(r"\1", text)
+    text = (_ONE_SPACE_BEFORE if single_spaced else _SPACE_BEFORE).sub(r"\1", text)
+    if "(" in text or "[" in text or "{" in text or "«" in text:
+        text = _SPACE_AFTER.sub(r"\1", text)
+    return _QUOTED.sub(_strip_quoted, text) if '"' in text else text
 
 
 def _strip_quoted(match):
@@ -127,6 +140,68 @@ def _character_mapper(enabled):
     return _MAPPERS[enabled]
 
 
+class Memo(dict):
+    """``memo[key]`` is ``func(key)``, computed once; it forgets everything at ``size`` keys (bounded memory)."""
+
+    def __init__(self, func, size=1 << 18):
+        super().__init__()
+        self.func, self.size = func, size
+
+    def __missing__(self, key):
+        if len(self) >= self.size:
+            self.clear()
+        value = self[key] = self.func(key)
+        return value
+
+
+_NORMALISERS = {}
+
+
+def normaliser(**switches):
+    """:func:`normalise` with these switches, as a one-argument function (faster on many texts).
+
+    Parameters
+    ----------
+    **switches : bool
+        As for :func:`normalise`.
+
+    Returns
+    -------
+    callable
+        ``str -> str``.
+    """
+    on = tuple(_switched_on(switches))
+    if on not in _NORMALISERS:
+        _NORMALISERS[on] = _build_normaliser(on)
+    return _NORMALISERS[on]
+
+
+def _build_normaliser(on):
+    mapper = _character_mapper(tuple(n for n in on if n in _CHARACTER_STEPS))
+    rest = [step for name, step in STEPS if name in on and name not in _CHARACTER_STEPS]
+    if "whitespace" in on:
+        # The character steps map each character alone and never make or remove white space,
+        # so with white space collapsed they map each word alone: once per distinct word,
+        # remembered. A word they delete entirely (an invisible mark alone) leaves no gap.
+        rest.remove(collapse_whitespace)
+        if unspace_punctuation in rest:  # what comes out of first() is single-spaced; the punctuation keeps it so
+            rest[rest.index(unspace_punctuation)] = functools.partial(unspace_punctuation, single_spaced=True)
+        word = Memo(mapper).__getitem__
+
+        def first(text):
+            return " ".join(filter(None, map(word, text.split())))
+    else:
+        first = mapper
+
+    def run(text):
+        text = first(text)
+        for step in rest:
+            text = step(text)
+        return text
+
+    return run
+
+
 def normalise(text, **switches):
     """Normalise one text.
 
@@ -142,12 +217,7 @@ def normalise(text, **switches):
     -------
     str
     """
-    on = _switched_on(switches)
-    text = _character_mapper(tuple(n for n in on if n in _CHARACTER_STEPS))(text)
-    for name, step in STEPS:
-        if name in on and name not in _CHARACTER_STEPS:
-            text = step(text)
-    return text
+    return normaliser(**switches)(text)
 
 
 def _switched_on(switches):
@@ -236,36 +306,11 @@ def normalise_with_offsets(text, **switches):
     return text, np.asarray(offs, dtype=np.int64)
 
 
-class ArabicNormaliser(TransformerMixin, BaseEstimator):
-    """Normalise each text of a sequence; stateless, so ``fit`` learns nothing.
+def __getattr__(name):
+    # The scikit-learn step, imported when asked for: model files saved before it moved name it
+    # classify.normalise.ArabicNormaliser (skops resolves that name here).
+    if name == "ArabicNormaliser":
+        from classify.normaliser import ArabicNormaliser
 
-    Parameters
-    ----------
-    controls, diacritics, tatweel, alef, alef_maqsura, teh_marbuta, digits, \
-punctuation, whitespace : bool
-        Apply the step of that name (see :data:`STEPS`).
-    """
-
-    def __init__(self, controls=True, diacritics=True, tatweel=True, alef=True,
-                 alef_maqsura=True, teh_marbuta=False, digits=True, punctuation=True,
-                 whitespace=True):
-        self.controls = controls
-        self.diacritics = diacritics
-        self.tatweel = tatweel
-        self.alef = alef
-        self.alef_maqsura = alef_maqsura
-        self.teh_marbuta = teh_marbuta
-        self.digits = digits
-        self.punctuation = punctuation
-        self.whitespace = whitespace
-
-    def fit(self, X, y=None):
-        return self
-
-    def switches(self):
-        """The step switches, as keywords for :func:`normalise` and :func:`normalise_with_offsets`."""
-        return {name: getattr(self, name) for name, _ in STEPS}
-
-    def transform(self, X):
-        switches = self.switches()
-        return [normalise(str(text), **switches) for text in X]
+        return ArabicNormaliser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,7 @@ from classify.features.cues import CueFeatures
 from classify.features.sentences import SentenceMaxTfidf
 from classify.features.stems import StemWords
 from classify.features.structure import StructureFeatures
-from classify.normalise import ArabicNormaliser
+from classify.normaliser import ArabicNormaliser
 from classify.rules import KeywordRules
 
 

@@ -5,9 +5,10 @@ workers segment and label a chunk each; the results come back in input order, so
 one a single process writes, record for record. At most :data:`WINDOW` chunks per worker are in
 flight, so memory stays flat whatever the input's size.
 
-Workers never receive a pickled model: they get the card and the bytes of ``model.skops`` that the
-main process read and checked, check them again (hash, trusted types, pipeline) and build the model
-once per worker process.
+Workers never receive a pickled model: they get the card and the bytes of ``model.skops`` (and of
+``runtime.npz``, which they predict with, as the main process does) that the main process read and
+checked, check them again (hash, trusted types, pipeline or runtime) and build the model once per
+worker process.
 """
 
 import os
@@ -30,15 +31,15 @@ _files = None
 
 
 def _model(files):
-    """The model of ``files`` (card, bytes, path), built once per process and kept."""
-    meta, data, where = files
+    """The model of ``files`` (card, bytes, path, runtime bytes), built once per process and kept."""
+    meta, data, where, runtime = files
     key = meta["pipeline_sha256"]
     with _models_lock:
         if key not in _models:
             from classify.store import model_from_files
 
             _models.clear()  # one model per worker
-            _models[key] = model_from_files(meta, data, where)
+            _models[key] = model_from_files(meta, data, where, runtime)
         return _models[key]
 
 

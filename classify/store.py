@@ -4,6 +4,7 @@ A model folder ``DIR`` holds versions and a pointer to one of them::
 
     DIR/CURRENT                       the name of the version in use, replaced atomically
     DIR/v-<time>-<random>/model.skops the fitted pipeline, saved with skops, never pickle
+    DIR/v-<time>-<random>/runtime.npz the pipeline's arrays, for predicting without scikit-learn
     DIR/v-<time>-<random>/model.json  the model card: labels, thresholds, hashes, metrics
     DIR/.lock                         held by a writer while it saves
 
@@ -18,6 +19,12 @@ Loading trusts nothing it reads: the card must pass :func:`check_card` (every fi
 type and range, and, from format 2, the SHA-256 of its own content, so an edited card
 is refused); ``model.skops`` must match its SHA-256 in the card and hold only trusted
 types; and the pipeline built from it must pass :func:`check_pipeline` before use.
+A model of the default kind also has ``runtime.npz`` (:mod:`classify.runtime`): plain
+arrays read with ``allow_pickle=False``, listed in the card with their SHA-256. Loading
+such a model reads and hash-checks both files but builds only the runtime, which predicts
+without importing scikit-learn (most of a cold start); the pipeline is built from the
+checked bytes of ``model.skops`` when something needs it (explanations, reports, saving).
+Folders without ``runtime.npz`` load through skops, as before.
 The card hash detects edits and damage, not a forger who recomputes it: keep model
 folders writable only by those who train models.
 """
@@ -38,8 +45,6 @@ from datetime import datetime, timezone
 from hashlib import sha256
 from pathlib import Path
 
-import sklearn
-
 from classify.corpus import file_sha256
 from classify.errors import ClassifyError
 from classify.io import default_mode, fsync_dir
@@ -51,6 +56,7 @@ READABLE_FORMATS = (1, 2)
 # skops writes the vocabulary as JSON, uncompressed by default: deflate makes the file ~15x smaller.
 SKOPS_COMPRESSION = {"compression": zipfile.ZIP_DEFLATED, "compresslevel": 6}
 PIPELINE_FILE = "model.skops"
+RUNTIME_FILE = "runtime.npz"  # classify.runtime.RUNTIME_FILE, which imports NumPy and SciPy
 META_FILE = "model.json"
 POINTER_FILE = "CURRENT"
 LOCK_FILE = ".lock"
@@ -73,7 +79,8 @@ TRUSTED_TYPES = (
     "classify.features.sentences.SentenceMaxTfidf",
     "classify.features.stems.StemWords",
     "classify.features.structure.StructureFeatures",
-    "classify.normalise.ArabicNormaliser",
+    "classify.normalise.ArabicNormaliser",  # its name in files saved before it moved to classify.normaliser
+    "classify.normaliser.ArabicNormaliser",
     "classify.pipeline.NBSVM",
     "classify.rules.CueFeatures",
     "classify.rules.KeywordRules",
@@ -214,6 +221,7 @@ def _trust_cache_key():
     import numpy
     import scipy
     import skops
+    import sklearn
 
     return {"python": platform.python_version(), "skops": skops.__version__, "scikit-learn": sklearn.__version__,
             "numpy": numpy.__version__, "scipy": scipy.__version__,
@@ -254,6 +262,8 @@ def _write_trust_cache(path, lists):
 
 def _versions():
     from importlib.metadata import PackageNotFoundError, version
+
+    import sklearn
 
     try:
         package = version("classify")
@@ -313,6 +323,9 @@ CARD_FIELDS = {
                  "a table of version strings"),
     "created": (True, _timestamp, "an ISO 8601 time"),
     "card_sha256": (False, _hex64, "64 lowercase hex digits"),
+    # Both or neither (checked in _check_fields): models of other kinds, and older ones, have no runtime.
+    "runtime_file": (False, lambda v: v == RUNTIME_FILE, repr(RUNTIME_FILE)),
+    "runtime_sha256": (False, _hex64, "64 lowercase hex digits"),
     "classifier": (False, lambda v: isinstance(v, str), "a classifier name"),
     "params": (False, lambda v: isinstance(v, dict), "a table of step__param settings"),
     "thresholds_by": (False, lambda v: v == "cv" or _fraction(v), '"cv" or a number strictly between 0 and 1'),
@@ -387,6 +400,8 @@ def _check_fields(card, where):
                 raise ClassifyError(f"{where}: the model card lacks the field {name!r}")
         elif not check(card[name]):
             raise ClassifyError(f"{where}: field {name!r} must be {expected}, got {_shown(card[name])}")
+    if ("runtime_file" in card) != ("runtime_sha256" in card):
+        raise ClassifyError(f"{where}: the model card must have both 'runtime_file' and 'runtime_sha256', or neither")
     _check_labels(card, where)
     from classify.calibration import check_calibrator, check_reliability
 
@@ -431,10 +446,9 @@ def check_pipeline(pipeline, n_labels=None, where=PIPELINE_FILE):
         and ends in a classifier with ``predict_proba``, or a trial prediction does not
         give ``n_labels`` probabilities in [0, 1].
     """
-    import numpy as np
     from sklearn.pipeline import Pipeline
 
-    from classify.normalise import ArabicNormaliser
+    from classify.normaliser import ArabicNormaliser
 
     n_labels = len(default_scheme().labels) if n_labels is None else n_labels
     if not isinstance(pipeline, Pipeline):
@@ -444,8 +458,15 @@ def check_pipeline(pipeline, n_labels=None, where=PIPELINE_FILE):
         raise ClassifyError(f"{where}: pipeline steps {', '.join(names)} are not normalise, ..., clf")
     if not hasattr(pipeline.steps[-1][1], "predict_proba"):
         raise ClassifyError(f"{where}: the pipeline's classifier has no predict_proba")
+    _check_proba(pipeline.predict_proba, n_labels, where)
+
+
+def _check_proba(predict_proba, n_labels, where):
+    """Refuse a ``predict_proba`` that fails on a trial, or gives other than ``n_labels`` probabilities."""
+    import numpy as np
+
     try:
-        proba = np.asarray(pipeline.predict_proba(["قصف", ""]), dtype=float)
+        proba = np.asarray(predict_proba(["قصف", ""]), dtype=float)
     except Exception as exc:  # whatever an unfitted or mismatched estimator raises
         raise ClassifyError(f"{where}: the pipeline cannot predict ({type(exc).__name__}: {exc})") from None
     if proba.shape != (2, n_labels) or not np.all((proba >= 0) & (proba <= 1)):
@@ -529,13 +550,22 @@ def _write_version(model, root, labels_file):
         sio.dump(model.pipeline, tmp / PIPELINE_FILE, **SKOPS_COMPRESSION)
         _fsync(tmp / PIPELINE_FILE)
         _step("pipeline written")
+        from classify.runtime import export_runtime
+
+        runtime = export_runtime(model.pipeline)
+        if runtime is not None:
+            (tmp / RUNTIME_FILE).write_bytes(runtime)
+            _fsync(tmp / RUNTIME_FILE)
         meta = {**model.meta, "format_version": FORMAT_VERSION, "labels": list(model.labels),
                 "scheme": model.scheme.card(),
                 "thresholds": model.thresholds, "pipeline_file": PIPELINE_FILE,
                 "pipeline_sha256": file_sha256(tmp / PIPELINE_FILE),
                 "labels_file_sha256": file_sha256(labels_file) if labels_file else None,
                 "versions": _versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        meta.pop("card_sha256", None)  # a loaded model's, of its old card
+        for name in ("card_sha256", "runtime_file", "runtime_sha256"):
+            meta.pop(name, None)  # a loaded model's, of its old card and files
+        if runtime is not None:
+            meta |= {"runtime_file": RUNTIME_FILE, "runtime_sha256": sha256(runtime).hexdigest()}
         _check_fields(meta, "the model to save")  # never write a card that loading would refuse
         meta["card_sha256"] = card_sha256(meta)
         (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -657,7 +687,7 @@ def load_model(folder="models/default"):
 
 
 def read_model_files(folder="models/default"):
-    """The checked card and the bytes of ``model.skops`` of the model in use in a folder.
+    """The checked card and the bytes of ``model.skops`` and ``runtime.npz`` of the model in use in a folder.
 
     What :func:`model_from_files` builds a model from, in this process or another one (the
     workers of ``classify predict --jobs`` and ``--backend dask`` get these bytes, never a
@@ -675,6 +705,9 @@ def read_model_files(folder="models/default"):
         The content of ``model.skops``, its SHA-256 checked against the card.
     where : str
         The path of ``model.skops``, for messages.
+    runtime : bytes or None
+        The content of ``runtime.npz`` (checked by :func:`model_from_files`), ``None`` for a
+        model without one.
 
     Raises
     ------
@@ -723,19 +756,24 @@ def _read_version(folder):
     # One read serves the hash, the type check and the load: the file cannot change in between.
     data = _read_bytes(path)
     _check_hash(meta, data, path)
-    return meta, data, str(path)
+    # Checked by model_from_files, as the same version's: read now, before a writer may prune it.
+    runtime = _read_bytes(folder / RUNTIME_FILE) if "runtime_file" in meta else None
+    return meta, data, str(path), runtime
 
 
-def _check_hash(meta, data, path):
-    if sha256(data).hexdigest() != meta.get("pipeline_sha256"):
+def _check_hash(meta, data, path, field="pipeline_sha256"):
+    if sha256(data).hexdigest() != meta.get(field):
         raise ClassifyError(f"{path}: SHA-256 differs from {META_FILE}: the model file was changed or damaged")
 
 
-def model_from_files(meta, data, where=PIPELINE_FILE):
+def model_from_files(meta, data, where=PIPELINE_FILE, runtime=None):
     """Build a model from what :func:`read_model_files` returns, checking it all again.
 
     The SHA-256 of ``data`` against the card, the types it holds against skops' defaults
-    and :data:`TRUSTED_TYPES`, and the pipeline with :func:`check_pipeline`.
+    and :data:`TRUSTED_TYPES`, and the pipeline with :func:`check_pipeline`. With
+    ``runtime`` (the bytes of ``runtime.npz``, for a card that lists it), the model predicts
+    through :class:`classify.runtime.Runtime`, checked at once; the pipeline is built from
+    ``data`` and checked when first needed.
 
     Parameters
     ----------
@@ -743,6 +781,7 @@ def model_from_files(meta, data, where=PIPELINE_FILE):
     data : bytes
     where : str
         Names the file in messages.
+    runtime : bytes, optional
 
     Returns
     -------
@@ -752,14 +791,35 @@ def model_from_files(meta, data, where=PIPELINE_FILE):
     ------
     ClassifyError
     """
-    sio = skops_io()
-    from skops.io.exceptions import UntrustedTypesFoundException
-
     from classify.model import Model
 
     check_card(meta, Path(where).with_name(META_FILE))
     _check_hash(meta, data, where)
-    path = where
+    scheme = scheme_from_card(meta.get("scheme"), Path(where).with_name(META_FILE))
+    thresholds = {label: float(meta["thresholds"][label]) for label in scheme.labels}
+
+    def load_pipeline():
+        return _pipeline_from_bytes(data, where, len(scheme.labels))
+
+    if runtime is None:
+        return Model(load_pipeline(), thresholds, meta, scheme=scheme)
+    from classify.runtime import OtherRuntimeVersion, Runtime
+
+    runtime_where = Path(where).with_name(RUNTIME_FILE)
+    _check_hash(meta, runtime, runtime_where, "runtime_sha256")
+    try:
+        built = Runtime(runtime, runtime_where)
+    except OtherRuntimeVersion:  # written by another classify: the pipeline serves
+        return Model(load_pipeline(), thresholds, meta, scheme=scheme)
+    _check_proba(built.predict_proba, len(scheme.labels), runtime_where)
+    return Model(None, thresholds, meta, scheme=scheme, runtime=built, load_pipeline=load_pipeline)
+
+
+def _pipeline_from_bytes(data, path, n_labels):
+    """The pipeline in the (hash-checked) bytes of ``model.skops``, its types and predictions checked."""
+    sio = skops_io()
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     try:
         # One pass: loads audits every type against skops' defaults and TRUSTED_TYPES before it
         # constructs anything, and names the others.
@@ -769,7 +829,5 @@ def model_from_files(meta, data, where=PIPELINE_FILE):
         raise ClassifyError(f"{path}: refusing to load untrusted type(s) {', '.join(untrusted)}") from None
     except Exception as exc:  # skops raises many types for a damaged archive
         raise ClassifyError(f"{path}: cannot be read as a skops model ({exc})") from None
-    scheme = scheme_from_card(meta.get("scheme"), Path(where).with_name(META_FILE))
-    check_pipeline(pipeline, len(scheme.labels), path)
-    thresholds = {label: float(meta["thresholds"][label]) for label in scheme.labels}
-    return Model(pipeline, thresholds, meta, scheme=scheme)
+    check_pipeline(pipeline, n_labels, path)
+    return pipeline

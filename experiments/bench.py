@@ -194,33 +194,32 @@ def _check_fasttext(clf, part):
 
 
 def _steps(model, texts):
-    """Seconds per paragraph of each step of the pipeline, on ``texts``, one batch at a time."""
-    from classify.model import PREDICT_BATCH
-
-    pipe = model.pipeline
-    union = pipe.named_steps["features"]
-    blocks = [(name, block) for name, block in union.transformer_list if block != "drop"]
-    spent = {"normalise": 0.0, **{f"features: {name}": 0.0 for name, _ in blocks}, "classifier": 0.0,
-             "thresholds": 0.0}
+    """Seconds per paragraph of each step of the model's runtime (:mod:`classify.runtime`), on ``texts``,
+    one batch at a time."""
+    import numpy as np
     import scipy.sparse as sp
 
+    from classify.calibration import apply_calibrator
+    from classify.model import PREDICT_BATCH
+
+    runtime = model.runtime
+    spent = {"normalise": 0.0, **{f"features: {name}": 0.0 for name, _ in runtime.blocks}, "classifier": 0.0,
+             "thresholds": 0.0}
     for i in range(0, len(texts), PREDICT_BATCH):
         batch = texts[i:i + PREDICT_BATCH]
         t0 = time.perf_counter()
-        folded = pipe.named_steps["normalise"].transform(batch)
+        folded = list(map(runtime.normalise, batch))
         spent["normalise"] += time.perf_counter() - t0
         parts = []
-        for name, block in blocks:
+        for name, block in runtime.blocks:
             t0 = time.perf_counter()
-            parts.append(block.transform(folded))
+            parts.append(block(folded))
             spent[f"features: {name}"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        proba = pipe.named_steps["clf"].predict_proba(sp.hstack(parts, format="csr"))
+        proba = runtime.classify(sp.hstack(parts, format="csr"))
         spent["classifier"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        import pandas as pd
-
-        model.labels_from_proba(pd.DataFrame(proba, columns=list(model.labels)))
+        model.labels_from_proba(apply_calibrator(model.meta.get("calibration"), np.asarray(proba), model.labels))
         spent["thresholds"] += time.perf_counter() - t0
     return {k: v / len(texts) for k, v in spent.items()}
 

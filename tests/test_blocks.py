@@ -44,6 +44,94 @@ def test_structure_block_shape_and_weight():
     assert set(X.data) == {np.float32(0.5)}
 
 
+def _reference_families(word):
+    # The block's word matching as it was first written: proclitic by proclitic, length by length.
+    from classify.runtime.structure import _LENGTHS, _PROCLITICS, _TABLE
+
+    found = set()
+    for clitic in _PROCLITICS:
+        if clitic and not word.startswith(clitic):
+            continue
+        stem = word[len(clitic):]
+        for n in _LENGTHS:
+            if n > len(stem):
+                break
+            hit = _TABLE.get(stem[:n])
+            if hit:
+                found |= hit - {"from"} if n < len(stem) else hit
+    return frozenset(found)
+
+
+def _reference_sentence_features(text):
+    # The block as it was first written: sentence by sentence, every word's families in a list.
+    import re
+
+    from classify.runtime.structure import _NEGATORS, EVENT_FAMILIES
+
+    names = set()
+    for sentence in re.findall(r"[^.!?؟؛\n]+", text):
+        words = re.findall(r"\w+", sentence)
+        seen = [_reference_families(w) for w in words]
+        for i, fams in enumerate(seen):
+            if "truth" in fams and i and words[i - 1] in _NEGATORS:
+                seen[i] = fams | {"deny"}
+        present = set().union(*seen) if seen else set()
+        if not present:
+            continue
+        first = {}
+        for i, fams in enumerate(seen):
+            for f in fams:
+                first.setdefault(f, i)
+        for event in EVENT_FAMILIES:
+            if event in present:
+                frame = ("denied" if "deny" in present and first["deny"] <= first[event]
+                         else "modal" if "modal" in present else "plain")
+                names.add(f"{event}@{frame}")
+        if "harm" in present:
+            names.add("civilian+harm" if "civilian" in present else "harm-civilian")
+        if "withdraw" in present:
+            at = [i for i, f in enumerate(seen) if "withdraw" in f]
+            if any("from" in f for i in at for f in seen[i + 1:i + 4]):
+                names.add("withdraw+from")
+        if "deny" in present:
+            names.add("deny")
+            if "advance" in present or "withdraw" in present:
+                names.add("deny+advance+withdraw")
+        if "modal" in present:
+            names.add("modal")
+        if "air" in present and "shell" in present:
+            names.add("air+shell")
+    return names
+
+
+# Words of every family, with and without clitics, negators, "from", sentence ends and filler.
+_STRUCTURE_WORDS = ["قصف", "والقصف", "غارات", "طيران", "بالطيران", "تقدم", "انسحاب", "وانسحب", "قتل", "مدنيين",
+                    "نفت", "ونفي", "يعتزم", "سوف", "من", "منذ", "صحة", "عدم", "لا", "اساس", "الصحة", "المدينة",
+                    "في", "قال", "مقاتلات", "خروج", "اهالي", ".", "؟", "؛", "\n", "!", "،", "5"]
+
+
+@given(st.lists(st.sampled_from(_STRUCTURE_WORDS), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_structure_features_equal_the_word_by_word_reference(words):
+    text = " ".join(words)
+    assert sentence_features(text) == _reference_sentence_features(text)
+
+
+def test_structure_features_equal_the_reference_on_real_paragraphs():
+    from conftest import REAL_CORPUS
+
+    if not (REAL_CORPUS / "unifiedfc.jsonl.gz").is_file():
+        pytest.skip("the real corpus (../shared/corpus) is not beside this checkout")
+    from pathlib import Path
+
+    from classify.corpus import load_corpus
+    from classify.data import load_labels
+
+    texts = [normalise(t) for t in load_labels(Path(__file__).resolve().parents[1] / "data" / "labels.csv",
+                                               load_corpus(REAL_CORPUS)).text]
+    assert [sentence_features(t) for t in texts] == [_reference_sentence_features(t) for t in texts]
+
+
 @given(st.lists(st.lists(st.tuples(st.integers(0, 6), st.floats(0.01, 1.0)), max_size=5), min_size=1, max_size=6))
 @settings(max_examples=60, deadline=None)
 def test_max_pool_equals_a_dense_groupwise_max(groups):

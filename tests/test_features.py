@@ -67,14 +67,32 @@ def test_char_block_equals_tfidf_vectorizer_on_normalised_text():
 
 
 def test_char_block_processes_long_input_in_batches(monkeypatch):
-    import classify.features.char as char
+    import classify.runtime.char as char
 
     reference, fast = _pair(min_df=1)
     reference.fit(FIXTURE)
     fast.fit(FIXTURE)
     texts = FIXTURE * 30
-    monkeypatch.setattr(char, "_BATCH_CHARS", 500)
+    monkeypatch.setattr(char, "BATCH_CHARS", 500)
     np.testing.assert_allclose(fast.transform(texts).toarray(), reference.transform(texts).toarray(), rtol=1e-6)
+
+
+def test_char_block_remembers_words_across_batches_and_forgets_them_without_changing_anything(monkeypatch):
+    import classify.runtime.char as char
+
+    reference, fast = _pair(min_df=1)
+    reference.fit(FIXTURE)
+    fast.fit(FIXTURE)
+    texts = FIXTURE + NEW_TEXTS
+    expected = reference.transform(texts).toarray()
+    np.testing.assert_allclose(fast.transform(texts).toarray(), expected, rtol=1e-6)
+    np.testing.assert_allclose(fast.transform(texts).toarray(), expected, rtol=1e-6)  # every word remembered
+    kernel = fast.kernel()
+    assert set(kernel._row) == {w for t in texts for w in t.split()}
+    # Small batches and a memory of a few words: forgotten and relearnt many times over.
+    monkeypatch.setattr(char, "BATCH_CHARS", 60)
+    monkeypatch.setattr(char, "MEMO_WORDS", 12)
+    np.testing.assert_allclose(fast.transform(texts * 3).toarray(), np.vstack([expected] * 3), rtol=1e-6)
 
 
 def test_pipeline_renormalises_for_the_cues_only_after_a_non_default_normaliser():
@@ -223,7 +241,7 @@ def test_blocks_round_trip_through_skops_with_arrays_and_no_caches():
     fast = CharTfidf(min_df=1).fit(FIXTURE)
     expected = fast.transform(FIXTURE).toarray()  # builds the lookup tables, which are not saved
     loaded = sio.loads(sio.dumps(fast), trusted=list(TRUSTED_TYPES))
-    assert not {"_table", "_slots"} & set(vars(loaded))
+    assert not {"_kernel", "_kernel_params"} & set(vars(loaded))
     assert isinstance(loaded.keys_, np.ndarray) and loaded.keys_.dtype == np.uint64
     np.testing.assert_array_equal(loaded.transform(FIXTURE).toarray(), expected)
     # A cue block saved before ``renormalise`` existed keeps normalising again.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from classify.features import clusters
+from classify.runtime import clusters
 
 ROOT = Path(__file__).resolve().parents[1]
 

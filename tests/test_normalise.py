@@ -128,17 +128,34 @@ def test_a_100kb_record_of_one_word_and_spaces_is_normalised():
     assert normalise('"' + " " * 100_000 + 'قصف "') == '"قصف"'
 
 
-@given(st.text(alphabet=st.sampled_from(list("اأإآٱىةيه٠١٩۰۹0 .,()«»\"\n\t\u064e\u0651\u0640\u200f\u202b\ufeff\u00adabc")),
+@given(st.text(alphabet=st.sampled_from(list("اأإآٱىةيه٠١٩۰۹0 .,()«»\"\n\t\u064e\u0651\u0640\u200f\u202b\ufeff\u00adabc"
+                                             "\u00a0\u2028\x1c\r:/5[")),
                max_size=80),
        st.fixed_dictionaries({name: st.booleans() for name, _ in STEPS}))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 def test_one_pass_equals_the_steps_in_order(text, switches):
-    # normalise() merges the single-character steps into one pass: it must equal running every step in turn.
+    # normalise() merges the single-character steps into one pass, and with white space collapsed maps
+    # each word once (remembered): it must equal running every step in turn.
     expected = text
     for name, step in STEPS:
         if switches[name]:
             expected = step(expected)
     assert normalise(text, **switches) == expected
+
+
+@given(st.text(alphabet=st.sampled_from(list(' .:/,5a()[{«»"\n')), max_size=60))
+@settings(max_examples=500, deadline=None)
+def test_unspacing_punctuation_skips_only_patterns_that_cannot_match(text):
+    from classify.normalise import (_QUOTED, _SPACE_AFTER, _SPACE_BEFORE, _SPACED_DIGIT_SEP, _SPACED_ELLIPSIS,
+                                    _strip_quoted, unspace_punctuation)
+
+    expected = text
+    for pattern, replacement in ((_SPACED_ELLIPSIS, "..."), (_SPACED_DIGIT_SEP, r"\1"), (_SPACE_BEFORE, r"\1"),
+                                 (_SPACE_AFTER, r"\1"), (_QUOTED, _strip_quoted)):
+        expected = pattern.sub(replacement, expected)
+    assert unspace_punctuation(text) == expected
+    single = " ".join(text.split())
+    assert unspace_punctuation(single, single_spaced=True) == unspace_punctuation(single)
 
 
 def _offsets_hold(text, **switches):

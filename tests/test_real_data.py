@@ -85,14 +85,21 @@ def test_shipped_segmenter_keeps_the_labelled_paragraphs(labels):
     assert kept / total >= 0.99 and kept_labelled / labelled >= 0.995, (kept / total, kept_labelled / labelled)
 
 
-def test_default_model_on_the_seed_article(labels, tmp_path):
-    from classify import load_model, save_model, segment, train
+@pytest.fixture(scope="module")
+def default_model(labels, tmp_path_factory):
+    """The default model trained on the training split, saved."""
+    from classify import save_model, train
 
     part = labels[labels.split == "train"]
     model = train(part.text.tolist(), part.labels.tolist(), part.group.tolist(), n_jobs=2)
-    save_model(model, tmp_path / "m")
+    return save_model(model, tmp_path_factory.mktemp("default") / "m")
+
+
+def test_default_model_on_the_seed_article(default_model):
+    from classify import load_model, segment
+
     paragraphs = segment(SEED_ARTICLE.read_text(encoding="utf-8"))
-    predicted = load_model(tmp_path / "m").predict([p.text for p in paragraphs])
+    predicted = load_model(default_model).predict([p.text for p in paragraphs])
     assert len(paragraphs) == len(WORKED_EXAMPLE)
     assert [p.text[:len(start)] for p, (start, _) in zip(paragraphs, WORKED_EXAMPLE)] == [s for s, _ in WORKED_EXAMPLE]
     # No label the worked example does not give, and at least four of the six label sets exact.
@@ -100,3 +107,19 @@ def test_default_model_on_the_seed_article(labels, tmp_path):
     assert all(set(got) <= set(expected) for got, (_, expected) in zip(predicted, WORKED_EXAMPLE)), predicted
     assert sum(set(got) == set(expected) for got, (_, expected) in zip(predicted, WORKED_EXAMPLE)) >= 4, predicted
     assert predicted[-1] == []
+
+
+def test_the_runtime_predicts_as_the_pipeline_on_real_paragraphs(default_model, labels):
+    import numpy as np
+
+    from classify import load_model
+
+    model = load_model(default_model)
+    assert model.runtime is not None
+    texts = labels.text.tolist()
+    fast, labelled = model.predict_proba(texts).to_numpy(), model.predict(texts)
+    np.testing.assert_allclose(model.runtime.predict_proba(texts), model.pipeline.predict_proba(texts), rtol=1e-12,
+                               atol=1e-15)
+    model.runtime = None  # through the skops pipeline
+    np.testing.assert_allclose(model.predict_proba(texts).to_numpy(), fast, rtol=1e-12, atol=1e-15)
+    assert model.predict(texts) == labelled

@@ -1,136 +1,14 @@
-"""Structure the codebook names, as sparse conjunctions a linear model can weigh.
+"""Structure the codebook names, as sparse conjunctions a linear model can weigh: the scikit-learn step.
 
-A bag of character n-grams sees "انسحاب" (withdrawal) the same whether it is reported,
-denied ("نفت ... انسحاب", rule 3), planned or threatened (rule 10). This block reads each
-sentence for a few word families (event cues, a denial, modality, civilians, harm, air
-cover, a losing side) and emits one feature per family *and the way it is framed*:
-``withdraw@denied``, ``withdraw@modal``, ``withdraw@plain``, ``civilian+harm``, ... .
-Words are matched at the start of a word after at most a proclitic, on normalised text.
+The word families and the sentence reading are in :mod:`classify.runtime.structure` (no
+scikit-learn there, so a model's runtime predicts without it); importable from here too.
 """
 
-import functools
-import re
-
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from classify.normalise import normalise
-
-# Families of word starts (normalised spelling is applied below). Event families are
-# framed by the sentence they stand in; the others only mark that sentence.
-EVENT_FAMILIES = {
-    "shell": ("قصف", "غارات", "غارة", "قذائف", "قذيفة", "صواريخ", "صاروخ", "هاون", "مدفعي", "براميل", "بالبراميل",
-              "استهدف", "استهدفت", "يستهدف", "تستهدف"),
-    "air": ("طيران", "الطيران", "طائرات", "طائرة", "مروحي", "حربي", "غطاء", "جوي", "جوية", "مقاتلات", "قاذفات",
-            "مسير", "درون", "التحالف"),
-    "advance": ("تقدم", "سيطر", "سيطرة", "اقتحام", "اقتحم", "هجوم", "هاجم", "معارك", "معركة", "اشتباكات", "محور",
-                "وصلت", "وصول", "استعاد", "استعادة", "حرر", "تحرير", "دخول", "دخلت", "توغل", "تمكنت", "احكم", "انتزع"),
-    "withdraw": ("انسحاب", "انسحب", "تراجع", "اخلاء", "اخلت", "انكفاء", "تقهقر", "فرار", "فروا", "هروب", "هربوا",
-                 "خسر", "خسارة", "خسائر", "فقد", "فقدت", "طرد", "دحر", "انهيار", "انهار", "تقلص", "مغادرة", "غادر",
-                 "خروج", "اخراج", "ترحيل", "الحافلات", "تسليم"),
-    "harm": ("قتل", "مقتل", "قتلى", "قتيل", "استشهد", "شهداء", "شهيد", "اصابة", "اصيب", "اصابات", "جرح", "جرحى",
-             "ضحايا", "اعتقال", "اعتقل", "احتجاز", "معتقل", "تعذيب", "اعدام", "نزوح", "نزح", "تهجير", "حصار", "محاصر",
-             "جوع", "مجزرة", "مجازر", "دمار", "تدمير", "مفقود", "غرق", "مساعدات", "اغاثة", "الاغاثة", "المعابر",
-             "معبر", "لاجئ", "مخيم", "مخيمات"),
-}
-MARK_FAMILIES = {
-    "deny": ("نفى", "نفت", "نفي", "ينفي", "تنفي", "نفيا", "شائعات", "شائعة", "اشاعات", "كذب", "تكذيب",
-             "مزاعم", "ادعاءات", "فبركة", "مفبرك", "ملفق", "تضاربت", "تضارب", "اكاذيب", "زائفة", "مضللة"),
-    "modal": ("سوف", "يعتزم", "تعتزم", "ينوي", "تنوي", "خطة", "يخطط", "تخطط", "يهدد", "تهدد", "هدد", "تهديد",
-              "توعد", "يتوعد", "دعا", "دعت", "طالب", "يطالب", "تطالب", "مطالبة", "يتوقع", "متوقع", "توقع", "تستعد",
-              "يستعد", "استعداد", "تحضيرات", "محتمل", "ربما", "يمكن", "تسعى", "يسعى", "مرتقب", "وشيك", "ستشن",
-              "سيشن", "ستبدا", "سيبدا", "يجب", "ينبغي", "مهلة", "انذار", "شروط"),
-    "civilian": ("مدني", "مدنيين", "مدنيون", "اطفال", "طفل", "نساء", "امراة", "اهالي", "الاهالي", "سكان", "عائلات",
-                 "اسر", "مواطنين", "لاجئين", "نازحين", "مهجرين", "المحاصرين", "الابرياء"),
-    "from": ("من",),
-    "truth": ("صحة", "صحيح", "اساس"),
-}
-# "صحة" alone is health (وزارة الصحة); after one of these it is a denial: "عدم صحة", "لا اساس".
-_NEGATORS = frozenset(normalise(w) for w in ("عدم", "لا", "غير", "بعدم", "وعدم", "ولا", "عارية", "عار"))
-_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "ال", "بال", "لل", "كال", "وال", "فال", "وب", "ول", "فب", "فل", "ولل",
-               "وبال", "س", "وس")
-_SENTENCE = re.compile(r"[^.!?؟؛\n]+")
-_WORD = re.compile(r"\w+")
-
-
-def _index(families):
-    table = {}
-    for family, words in families.items():
-        for word in words:
-            table.setdefault(normalise(word), set()).add(family)
-    return table, sorted({len(w) for w in table})
-
-
-_TABLE, _LENGTHS = _index({**EVENT_FAMILIES, **MARK_FAMILIES})
-_FRAMES = ("plain", "denied", "modal")
-FEATURES = tuple([f"{e}@{frame}" for e in EVENT_FAMILIES for frame in _FRAMES] +
-                 ["civilian+harm", "harm-civilian", "withdraw+from", "deny", "modal", "deny+advance+withdraw",
-                  "air+shell"])
-_COLUMN = {name: j for j, name in enumerate(FEATURES)}
-
-
-@functools.lru_cache(maxsize=200_000)
-def _families(word):
-    # A word belongs to a family when, after at most one proclitic, it begins with a family word.
-    # Cached: news vocabulary repeats, and this is the block's inner loop.
-    found = set()
-    for clitic in _PROCLITICS:
-        if clitic and not word.startswith(clitic):
-            continue
-        stem = word[len(clitic):]
-        for n in _LENGTHS:
-            if n > len(stem):
-                break
-            hit = _TABLE.get(stem[:n])
-            if hit:
-                # "من" (from) only as the whole word: as a prefix it matches half the language.
-                found |= hit - {"from"} if n < len(stem) else hit
-    return frozenset(found)
-
-
-def sentence_features(text):
-    """The names of the structure features of one normalised text (a set)."""
-    names = set()
-    for sentence in _SENTENCE.findall(text):
-        words = _WORD.findall(sentence)
-        seen = [_families(w) for w in words]
-        for i, fams in enumerate(seen):
-            if "truth" in fams and i and words[i - 1] in _NEGATORS:
-                seen[i] = fams | {"deny"}
-        present = set().union(*seen) if seen else set()
-        if not present:
-            continue
-        first = {}
-        for i, fams in enumerate(seen):
-            for f in fams:
-                first.setdefault(f, i)
-        for event in EVENT_FAMILIES:
-            if event not in present:
-                continue
-            # Framing by the sentence: a denial before the event word scopes over it (rule 3).
-            if "deny" in present and first["deny"] <= first[event]:
-                names.add(f"{event}@denied")
-            elif "modal" in present:
-                names.add(f"{event}@modal")
-            else:
-                names.add(f"{event}@plain")
-        if "harm" in present:
-            names.add("civilian+harm" if "civilian" in present else "harm-civilian")
-        if "withdraw" in present:
-            # A losing side presented (rule 9): the retreat word followed closely by "from".
-            at = [i for i, f in enumerate(seen) if "withdraw" in f]
-            if any("from" in f for i in at for f in seen[i + 1:i + 4]):
-                names.add("withdraw+from")
-        if "deny" in present:
-            names.add("deny")
-            if "advance" in present or "withdraw" in present:
-                names.add("deny+advance+withdraw")
-        if "modal" in present:
-            names.add("modal")
-        if "air" in present and "shell" in present:
-            names.add("air+shell")
-    return names
+from classify.runtime.structure import (EVENT_FAMILIES, FEATURES, MARK_FAMILIES, sentence_features,  # noqa: F401
+                                        structure_matrix)
 
 
 class StructureFeatures(TransformerMixin, BaseEstimator):
@@ -151,13 +29,7 @@ class StructureFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        rows, cols = [], []
-        for i, text in enumerate(X):
-            for name in sentence_features(text):
-                rows.append(i)
-                cols.append(_COLUMN[name])
-        data = np.full(len(rows), self.weight, dtype=np.float32)
-        return sp.csr_matrix((data, (rows, cols)), shape=(len(X), len(FEATURES)))
+        return structure_matrix(list(X), self.weight)
 
     def get_feature_names_out(self, input_features=None):
         return np.array([f"structure_{name}" for name in FEATURES], dtype=object)
