@@ -21,9 +21,12 @@ untouched, the columns are appended to its features for the run.
   whether the line is after it.
 
 Every row is out of fold by site on the marked pages plus the labelled pages, the same
-folds as ``experiments.segmentation_ablation``. Prints a Markdown table.
+folds as ``experiments.segmentation_ablation``. Prints a Markdown table. With
+``--in-sample``, fits once on every page instead and counts the furniture lines still
+kept, in all and on the pages given (those whose sidebars print other stories whole).
 
     python -m experiments.segmentation_stories
+    python -m experiments.segmentation_stories --in-sample ufc-V-436-05 ufc-R-565-06 ufc-V-702-06
 """
 
 import math
@@ -36,7 +39,7 @@ from classify.corpus import load_corpus
 from classify.data import load_labels
 from classify.segment import model as line_model
 from classify.segment.features import FEATURE_NAMES, _tokens, is_listing_url
-from classify.segment.model import Page, out_of_fold, training_pages
+from classify.segment.model import Page, fit, out_of_fold, training_pages
 from classify.segment.rules import _fold, is_furniture, line_signals
 
 _CONTINUES = frozenset(_fold(w) for w in (
@@ -125,8 +128,11 @@ def _score(marked, kept):
     return k[keep].mean(), 1 - k[~keep].mean(), 1 - k[~keep & on_articles].mean()
 
 
-def run(pages, marked, columns=None, scores=False):
-    """Out-of-fold decisions with the block features (``columns`` of them; None: none) and block scores."""
+def run(pages, marked, columns=None, scores=False, in_sample=False):
+    """Out-of-fold decisions with the block features (``columns`` of them; None: none) and block scores.
+
+    With ``in_sample``, one model fitted on every page: furniture lines it keeps, in all and per marked page.
+    """
     original, context = Page.features, line_model._with_context
 
     def features(page, url):
@@ -142,16 +148,29 @@ def run(pages, marked, columns=None, scores=False):
     Page.features = features
     line_model._with_context = with_context if scores else context
     try:
+        if in_sample:
+            model = fit(pages)
+            kept = {p.doc_id: int((model.keep(p.lines, features=p.features(p.url)) & ~p.keep).sum()) for p in marked}
+            return sum(kept.values()), kept
         return _score(marked, out_of_fold(pages))
     finally:
         Page.features, line_model._with_context = original, context
 
 
-def main():
+def main(argv=None):
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
     corpus = load_corpus()
     table = load_labels("data/labels.csv", corpus)
     marked, extra = training_pages("data/segmentation.csv", corpus, table)
     everything = list(range(len(BLOCK_FEATURES)))
+    if argv[:1] == ["--in-sample"]:
+        for name, columns in (("the shipped signals", None), ("+ story blocks", everything)):
+            total, kept = run(marked + extra, marked, columns, in_sample=True)
+            print(f"{name}, fitted on every page: {total} furniture lines kept; "
+                  + ", ".join(f"{d}: {kept.get(d, 'not a marked page')}" for d in argv[1:]))
+        return
     rows = [("the shipped signals", run(marked + extra, marked)),
             ("+ story blocks (all block features)", run(marked + extra, marked, everything)),
             ("+ story blocks and block scores in the second stage", run(marked + extra, marked, everything, True)),
