@@ -110,16 +110,16 @@ def write_results(path=ledger.LEDGER, out=ROOT / "RESULTS.md"):
                   f"the best by CV there was `{old_best['config']}` {_point(old_best)}: CV macro-F1 "
                   f"{old_best['cv']['macro_f1']['mean']:.3f}, test macro-F1 {old_best['test']['macro_f1']:.3f} "
                   "(on that file's test split, so not comparable with the tables above)."]
-        # Configurations not yet re-run since the labels last changed: their runs on the previous file, so an
-        # ablation measured there stays readable until it is run again.
-        previous_sha = max(earlier, key=lambda r: r.get("started", "")).get("labels_sha256")
+        # Configurations not yet re-run since the labels last changed: their newest runs, one table per labels file,
+        # so an ablation measured there stays readable until it is run again.
         rerun = {r["config"] for r in runs} | ({"learning_curve"} if curve else set())
-        stale = [r for r in earlier if r.get("labels_sha256") == previous_sha and r["config"] not in rerun
-                 and r["config"] != "learning_curve"]
-        if stale:
-            lines += ["", "Not yet re-run on the current labels: the newest runs of these configurations on the previous "
-                      f"labels file (SHA-256 {previous_sha[:12]}; scores on that file's splits).", "", HEADER]
-            lines += [_row(r, None) for r in sorted(stale, key=lambda r: -r["cv"]["macro_f1"]["mean"])]
+        stale = [r for r in earlier if r["config"] not in rerun and r["config"] != "learning_curve"]
+        for sha in sorted({r.get("labels_sha256") for r in stale},
+                          key=lambda s: max(r.get("started", "") for r in stale if r.get("labels_sha256") == s), reverse=True):
+            part = [r for r in stale if r.get("labels_sha256") == sha]
+            lines += ["", f"Not yet re-run on the current labels: the newest runs of these configurations, on the labels file "
+                      f"with SHA-256 {str(sha)[:12]} (scores on that file's splits).", "", HEADER]
+            lines += [_row(r, None) for r in sorted(part, key=lambda r: -r["cv"]["macro_f1"]["mean"])]
     plots = sorted((ROOT / "plots").glob("*.png")) if (ROOT / "plots").is_dir() else []
     if plots:
         lines += ["", "## Plots", ""] + [f"- [{p.stem}](plots/{p.name})" for p in plots]
