@@ -140,7 +140,8 @@ class Runtime:
         if set(switches) != {name for name, _ in STEPS} or not all(isinstance(v, bool) for v in switches.values()):
             raise ValueError("bad normaliser switches")
         self.switches, self.normalise = switches, normaliser(**switches)
-        self.blocks, width = [], 0
+        # parts: each block's kind, arrays and first column, for the compiled kernel (classify.runtime.fast)
+        self.blocks, self.parts, width = [], [], 0
         for i, block in enumerate(spec["blocks"]):
             kind = block["kind"]
             if kind == "char":
@@ -152,11 +153,13 @@ class Runtime:
                                     bool(block["sublinear_tf"]), block["norm"], bool(block["lowercase"]),
                                     block["dtype"])
                 self.blocks.append(("char", kernel.transform))
+                self.parts.append(("char", kernel, width))
                 width += len(keys)
             elif kind == "structure":
                 if block["features"] != list(FEATURES):
                     raise ValueError("the structure features differ from this classify's")
                 self.blocks.append(("structure", lambda texts, w=float(block["weight"]): structure_matrix(texts, w)))
+                self.parts.append(("structure", {"weight": float(block["weight"])}, width))
                 width += len(FEATURES)
             elif kind == "clusters":
                 table, k = check_table(block["table_sha256"])
@@ -172,6 +175,9 @@ class Runtime:
                     return cluster_matrix(texts, table, k, grams, columns, idf, block["bigrams"], block["weight"])
 
                 self.blocks.append(("clusters", clusters))
+                self.parts.append(("clusters", {"table": table, "k": k, "grams": grams, "columns": columns, "idf": idf,
+                                                "bigrams": bool(block["bigrams"]), "weight": float(block["weight"])},
+                                   width))
                 width += len(columns)
             else:
                 raise ValueError(f"unknown block kind {kind!r}")
