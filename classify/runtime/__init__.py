@@ -185,6 +185,11 @@ class Runtime:
         if self.coef.ndim != 2 or self.coef.shape[0] != width:
             raise ValueError(f"coefficients of shape {self.coef.shape}, expected ({width}, labels)")
         self.intercept = _array(arrays, "intercept", np.float64, self.coef.shape[1])
+        # The compiled kernel (classify.runtime.fast), built now (tens of ms: part of loading, not of
+        # the first prediction); None when the extension or this runtime's kind does not allow one.
+        from classify.runtime.fast import kernel
+
+        self._fast = kernel(self)
 
     def transform(self, texts):
         """The feature matrix (CSR) of raw texts, as the pipeline's ``features`` step gives it."""
@@ -202,6 +207,12 @@ class Runtime:
         -------
         ndarray of shape (len(texts), n_labels)
         """
+        if self._fast is not None:
+            return self._fast.predict_proba(texts)
+        return self.reference_proba(texts)
+
+    def reference_proba(self, texts):
+        """:meth:`predict_proba` through the NumPy kernels (the reference the compiled kernel is held to)."""
         return self.classify(self.transform(texts))
 
     def classify(self, X):

@@ -217,6 +217,30 @@ cdef class StrTable:
         finally:
             free(tmp.p)
 
+    def put_many(self, str keys, const int64_t[::1] lengths, const int32_t[::1] values):
+        """Set each key to its value: ``keys`` the keys end to end, ``lengths`` theirs (at load time, fast)."""
+        cdef Buf tmp
+        cdef Py_ssize_t i, at = 0, n
+        cdef int32_t e
+        cdef uint64_t h
+        cdef Py_UCS4 *p
+        buf_init(&tmp, sizeof(Py_UCS4))
+        try:
+            _read(keys, &tmp)
+            if lengths.shape[0] != values.shape[0] or (lengths.shape[0] and at + sum(lengths) != tmp.n):
+                raise ValueError("keys, lengths and values do not match")
+            for i in range(lengths.shape[0]):
+                p, n = (<Py_UCS4 *>tmp.p) + at, lengths[i]
+                h = str_hash(p, n)
+                e = self.find(p, n, h)
+                if e < 0:
+                    self.add(p, n, h, values[i])
+                else:
+                    (<int32_t *>self.values.p)[e] = values[i]
+                at += n
+        finally:
+            free(tmp.p)
+
     def get(self, str key):
         """The value of ``key``, ``None`` if absent."""
         cdef Buf tmp
@@ -271,9 +295,8 @@ cdef class Kernel:
     cdef bint has_char
     cdef object _keep  # the arrays the views below read
     cdef const uint32_t[::1] rank
-    cdef const uint64_t[::1] slot_keys
-    cdef const int64_t[::1] slot_cols
-    cdef const float[::1] char_idf
+    cdef uint64_t[:, ::1] slots  # the vocabulary's hash table: (key, column) per slot, key 0 for empty
+    cdef double[:, ::1] char_tab  # per column: its count (int32) and idf (float32), then its coefficients
     cdef int bits, min_n, max_n
     cdef uint64_t base
     cdef Py_ssize_t char_off
@@ -287,9 +310,9 @@ cdef class Kernel:
     cdef Py_ssize_t struct_off
     # clusters
     cdef bint has_clusters, bigrams
-    cdef object ids_of
+    cdef StrTable cluster_of
     cdef const int32_t[::1] gram_col
-    cdef const float[::1] cl_idf
+    cdef double[:, ::1] cl_tab
     cdef int64_t k
     cdef float cl_weight
     cdef bint cl_weighted
@@ -305,7 +328,7 @@ cdef class Kernel:
     cdef public Py_ssize_t max_words
     # scratch
     cdef Buf text, tokens, order, vals
-    cdef int32_t[::1] char_count, cl_count
+    cdef Py_ssize_t stride  # of the tables' rows, in bytes
 
     def __cinit__(self):
         buf_init(&self.w_cols, 4)
@@ -338,11 +361,14 @@ cdef class Kernel:
         self.coef, self.intercept, self.n_labels = coef, intercept, coef.shape[1]
         self.max_words = max_words
         self.has_char = chars is not None
+        # Each column's count, idf and coefficients side by side, 64 bytes for 7 labels or fewer:
+        # a document's columns are scattered over the vocabulary, and then each costs one cache line.
+        self.stride = 8 * (8 if self.n_labels <= 7 else self.n_labels + 1)
         if self.has_char:
-            self.rank, self.slot_keys, self.slot_cols = chars["rank"], chars["slot_keys"], chars["slot_cols"]
-            self.bits, self.char_idf, self.char_off = chars["bits"], chars["idf"], chars["offset"]
+            self.rank, self.char_off = chars["rank"], chars["offset"]
             self.min_n, self.max_n, self.base = chars["min_n"], chars["max_n"], chars["base"]
-            self.char_count = np.zeros(len(chars["idf"]), dtype=np.int32)
+            self._slots(chars["keys"])
+            self.char_tab = self._table(chars["idf"], coef[self.char_off:self.char_off + len(chars["idf"])])
         self.has_struct = structure is not None
         if self.has_struct:
             self.prefixes, self.negators = StrTable(), StrTable()
@@ -356,13 +382,37 @@ cdef class Kernel:
             self.struct_off = structure["offset"]
         self.has_clusters = clusters is not None
         if self.has_clusters:
-            self.ids_of, self.k, self.bigrams = clusters["ids_of"], clusters["k"], clusters["bigrams"]
-            self.gram_col, self.cl_idf, self.cl_off = clusters["gram_col"], clusters["idf"], clusters["offset"]
+            self.k, self.bigrams = clusters["k"], clusters["bigrams"]
+            self.cluster_of = StrTable()
+            self.cluster_of.put_many(clusters["words"], clusters["lengths"], clusters["numbers"])
+            self.gram_col, self.cl_off = clusters["gram_col"], clusters["offset"]
             self.cl_weight, self.cl_weighted = clusters["weight"], clusters["weight"] != 1.0
-            self.cl_count = np.zeros(len(clusters["idf"]), dtype=np.int32)
+            self.cl_tab = self._table(clusters["idf"], coef[self.cl_off:self.cl_off + len(clusters["idf"])])
         self._logs(1 << 12)
         self.words = StrTable()
         self.forget()
+
+    def _table(self, idf, coef):
+        table = np.zeros((len(idf), self.stride // 8), dtype=np.float64)
+        table[:, 1:1 + self.n_labels] = coef
+        table.view(np.float32)[:, 1] = idf
+        return table
+
+    def _slots(self, const uint64_t[::1] keys):
+        # An open-addressing table of the vocabulary (classify.runtime.char.hash_table's hashing, at
+        # half its size, a slot's key and column side by side): one cache line per look-up.
+        cdef Py_ssize_t j, n = keys.shape[0]
+        cdef uint64_t slot, mask
+        self.bits = max(int(np.ceil(np.log2(2 * n + 1))), 4)
+        mask = (<uint64_t>1 << self.bits) - 1
+        self.slots = np.zeros((1 << self.bits, 2), dtype=np.uint64)
+        for j in range(n):
+            if keys[j] == 0:
+                raise ValueError("an n-gram key of 0")
+            slot = (keys[j] * FIB) >> (64 - self.bits)
+            while self.slots[slot, 0] != 0:
+                slot = (slot + 1) & mask
+            self.slots[slot, 0], self.slots[slot, 1] = keys[j], j
 
     def _logs(self, Py_ssize_t n):
         # The reference kernels take np.log of float32 counts: the same function, so the same bits.
@@ -580,12 +630,9 @@ cdef class Kernel:
         if self.has_char:
             self._learn_grams(w, n)
         push64(&self.w_cols_at, self.w_cols.n)
-        if self.has_struct:
-            self._learn_codes(w, n)
+        if self.has_struct or self.has_clusters:
+            self._learn_tokens(w, n)
         push64(&self.w_codes_at, self.w_codes.n)
-        if self.has_clusters:
-            for c in self.ids_of(PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, w, n)):
-                push32(&self.w_ids, c)
         push64(&self.w_ids_at, self.w_ids.n)
         return 0
 
@@ -634,40 +681,49 @@ cdef class Kernel:
         cdef uint64_t slot = (key * FIB) >> (64 - self.bits)
         cdef uint64_t found
         while True:
-            found = self.slot_keys[slot]
+            found = self.slots[slot, 0]
             if found == key:
-                return self.slot_cols[slot]
+                return <int64_t>self.slots[slot, 1]
             if found == 0:
                 return -1
             slot = (slot + 1) & mask
 
-    cdef int _learn_codes(self, const Py_UCS4 *w, Py_ssize_t n) except -1:
-        # classify.runtime.structure: the word's tokens (\w+ or a sentence end), each with its families.
-        cdef Py_ssize_t i = 0, j, m, q
+    cdef int _learn_tokens(self, const Py_UCS4 *w, Py_ssize_t n) except -1:
+        # Its tokens (\w+ or a sentence end): each with its structure families
+        # (classify.runtime.structure._find_families), and the clusters of the \w+ ones
+        # in the table (classify.runtime.clusters._ids_of_words).
+        cdef Py_ssize_t i = 0, j, m, q, size
         cdef int32_t e, v
         cdef uint16_t code
         while i < n:
             if is_end(w[i]):
-                push16(&self.w_codes, END)
+                if self.has_struct:
+                    push16(&self.w_codes, END)
                 i += 1
             elif is_word(w[i]):
                 j = i
                 while j < n and is_word(w[j]):
                     j += 1
                 m = j - i
-                code = 0
-                for q in range(self.prefix_lengths.shape[0]):
-                    if self.prefix_lengths[q] > m:
-                        break
-                    e = self.prefixes.find(w + i, self.prefix_lengths[q], str_hash(w + i, self.prefix_lengths[q]))
+                if self.has_clusters:
+                    e = self.cluster_of.find(w + i, m, str_hash(w + i, m))
                     if e >= 0:
-                        v = (<int32_t *>self.prefixes.values.p)[e]
-                        if self.prefix_lengths[q] < m:  # "from" only as the whole word
-                            v &= ~(<int32_t>FROM)
-                        code |= <uint16_t>v
-                if self.negators.find(w + i, m, str_hash(w + i, m)) >= 0:
-                    code |= NEG
-                push16(&self.w_codes, code)
+                        push32(&self.w_ids, (<int32_t *>self.cluster_of.values.p)[e])
+                if self.has_struct:
+                    code = 0
+                    for q in range(self.prefix_lengths.shape[0]):
+                        size = self.prefix_lengths[q]
+                        if size > m:
+                            break
+                        e = self.prefixes.find(w + i, size, str_hash(w + i, size))
+                        if e >= 0:
+                            v = (<int32_t *>self.prefixes.values.p)[e]
+                            if size < m:  # "from" only as the whole word
+                                v &= ~(<int32_t>FROM)
+                            code |= <uint16_t>v
+                    if self.negators.find(w + i, m, str_hash(w + i, m)) >= 0:
+                        code |= NEG
+                    push16(&self.w_codes, code)
                 i = j
             else:
                 i += 1
@@ -687,7 +743,9 @@ cdef class Kernel:
         cdef int32_t *tok = <int32_t *>self.tokens.p
         cdef int64_t *at = <int64_t *>self.w_cols_at.p
         cdef int32_t *cols = <int32_t *>self.w_cols.p
-        cdef int32_t *count = &self.char_count[0]
+        cdef char *tab = <char *>&self.char_tab[0, 0]
+        cdef Py_ssize_t stride = self.stride
+        cdef int32_t *count
         cdef Py_ssize_t t, a, n_seen = 0, total = 0, l, L = self.n_labels
         cdef int32_t c, w
         cdef int32_t *order
@@ -706,23 +764,24 @@ cdef class Kernel:
             w = tok[t]
             for a in range(at[w], at[w + 1]):
                 c = cols[a]
-                if count[c] == 0:
+                count = <int32_t *>(tab + c * stride)
+                if count[0] == 0:
                     order[n_seen] = c
                     n_seen += 1
-                count[c] += 1
+                count[0] += 1
         for a in range(n_seen - 1, -1, -1):
-            c = order[a]
-            x = self.logs[count[c] - 1] + <float>1.0
-            x = x * self.char_idf[c]
+            count = <int32_t *>(tab + order[a] * stride)
+            x = self.logs[count[0] - 1] + <float>1.0
+            x = x * (<float *>count)[1]
             vals[a] = x
             sq += <double>(x * x)
-            count[c] = 0
+            count[0] = 0
         norm = sqrt(sq)
         if norm == 0.0:
             norm = 1.0
         for a in range(n_seen - 1, -1, -1):
             v = <double><float>(<double>vals[a] / norm)
-            row = &self.coef[self.char_off + order[a], 0]
+            row = <double *>(tab + order[a] * stride) + 1
             for l in range(L):
                 s[l] += v * row[l]
         return 0
@@ -777,7 +836,9 @@ cdef class Kernel:
         cdef int32_t *tok = <int32_t *>self.tokens.p
         cdef int64_t *at = <int64_t *>self.w_ids_at.p
         cdef int32_t *ids = <int32_t *>self.w_ids.p
-        cdef int32_t *count = &self.cl_count[0]
+        cdef char *tab = <char *>&self.cl_tab[0, 0]
+        cdef Py_ssize_t stride = self.stride
+        cdef int32_t *count
         cdef Py_ssize_t t, a, n_seen = 0, total = 0, l, L = self.n_labels
         cdef int64_t prev = -1, g
         cdef int32_t c
@@ -797,26 +858,28 @@ cdef class Kernel:
                 g = ids[a]
                 c = self.gram_col[g]
                 if c >= 0:
-                    if count[c] == 0:
+                    count = <int32_t *>(tab + c * stride)
+                    if count[0] == 0:
                         order[n_seen] = c
                         n_seen += 1
-                    count[c] += 1
+                    count[0] += 1
                 if self.bigrams and prev >= 0:
                     c = self.gram_col[self.k + prev * self.k + g]
                     if c >= 0:
-                        if count[c] == 0:
+                        count = <int32_t *>(tab + c * stride)
+                        if count[0] == 0:
                             order[n_seen] = c
                             n_seen += 1
-                        count[c] += 1
+                        count[0] += 1
                 prev = g
         qsort(order, n_seen, sizeof(int32_t), cmp_int32)
         for a in range(n_seen):
-            c = order[a]
-            x = self.logs[count[c] - 1] + <float>1.0
-            x = x * self.cl_idf[c]
+            count = <int32_t *>(tab + order[a] * stride)
+            x = self.logs[count[0] - 1] + <float>1.0
+            x = x * (<float *>count)[1]
             vals[a] = x
             sq += <double>(x * x)
-            count[c] = 0
+            count[0] = 0
         norm = sqrt(sq)
         if norm == 0.0:
             norm = 1.0
@@ -825,7 +888,7 @@ cdef class Kernel:
             if self.cl_weighted:
                 x = x * self.cl_weight
             v = <double>x
-            row = &self.coef[self.cl_off + order[a], 0]
+            row = <double *>(tab + order[a] * stride) + 1
             for l in range(L):
                 s[l] += v * row[l]
         return 0

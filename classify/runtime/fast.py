@@ -17,7 +17,6 @@ import numpy as np
 from classify.normalise import _CHARACTER_STEPS, _switched_on
 from classify.runtime import structure
 from classify.runtime.char import MEMO_WORDS
-from classify.runtime.clusters import _ids_of_words
 
 try:
     from classify.runtime import _kernel
@@ -86,9 +85,7 @@ def _char(kernel, offset):
     if (kernel.analyzer != "char_wb" or kernel.lowercase or not kernel.sublinear_tf or kernel.norm != "l2"
             or kernel.idf is None or kernel.dtype != np.float32 or kernel.idf.dtype != np.float32):
         return None
-    bits, slot_keys, slot_cols = kernel.slots
-    return {"rank": kernel.table, "slot_keys": slot_keys, "slot_cols": slot_cols, "bits": int(bits),
-            "idf": kernel.idf, "offset": offset, "min_n": kernel.ngram_range[0], "max_n": kernel.ngram_range[1],
+    return {"rank": kernel.table, "keys": kernel.keys, "idf": kernel.idf, "offset": offset, "min_n": kernel.ngram_range[0], "max_n": kernel.ngram_range[1],
             "base": int(kernel.table.max()) + 1}
 
 
@@ -110,5 +107,9 @@ def _clusters(part, offset):
     # Every gram id (unigram a: a; bigram (a, b): k + a * k + b) -> its column, -1 for none.
     gram_col = np.full(k * (k + 1), -1, dtype=np.int32)
     gram_col[part["grams"]] = part["columns"]
-    return {"ids_of": _ids_of_words(part["table"]), "k": k, "bigrams": part["bigrams"], "gram_col": gram_col,
+    table = part["table"]
+    words = "".join(table)
+    lengths = np.fromiter(map(len, table), dtype=np.int64, count=len(table))
+    numbers = np.fromiter(table.values(), dtype=np.int32, count=len(table))
+    return {"words": words, "lengths": lengths, "numbers": numbers, "k": k, "bigrams": part["bigrams"], "gram_col": gram_col,
             "idf": part["idf"], "weight": part["weight"], "offset": offset}
