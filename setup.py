@@ -1,4 +1,8 @@
-"""Builds the compiled predict kernel (classify/runtime/_kernel.pyx); everything else is in pyproject.toml."""
+"""Builds the compiled predict kernel, classify/runtime/_kernel.pyx; everything else is in pyproject.toml.
+
+``pip install -e .`` (``make``) builds it in place. Without it classify still works, through
+the NumPy kernels (slower); ``tests/test_kernel.py`` fails so that CI says so.
+"""
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
