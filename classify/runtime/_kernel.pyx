@@ -15,10 +15,14 @@ probabilities are equal to theirs, not merely close: ``tests/test_kernel.py`` ho
 
 from libc.math cimport exp, sqrt
 from libc.stdint cimport int32_t, int64_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
 
 import numpy as np
+
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long x) nogil
 
 
 cdef extern from "Python.h":
@@ -112,7 +116,7 @@ cdef class StrTable:
     cdef Buf starts  # int64, n + 1
     cdef Buf values  # int32
     cdef Buf hashes  # int64 (as uint64)
-    cdef int32_t *slots  # entry + 1, 0 for empty
+    cdef uint64_t *slots  # the hash's top 32 bits and entry + 1 below; 0 for empty
     cdef Py_ssize_t mask
 
     def __cinit__(self):
@@ -135,10 +139,10 @@ cdef class StrTable:
         push64(&self.starts, 0)
         free(self.slots)
         self.mask = 1023
-        self.slots = <int32_t *>malloc((self.mask + 1) * sizeof(int32_t))
+        self.slots = <uint64_t *>malloc((self.mask + 1) * sizeof(uint64_t))
         if self.slots == NULL:
             raise MemoryError()
-        memset(self.slots, 0, (self.mask + 1) * sizeof(int32_t))
+        memset(self.slots, 0, (self.mask + 1) * sizeof(uint64_t))
         return 0
 
     cdef inline Py_ssize_t size(self) noexcept:
@@ -149,12 +153,14 @@ cdef class StrTable:
         cdef Py_ssize_t at = <Py_ssize_t>(h & <uint64_t>self.mask), i
         cdef int32_t e
         cdef int64_t a, b
+        cdef uint64_t slot
         cdef const Py_UCS4 *t
         while True:
-            e = self.slots[at] - 1
-            if e < 0:
+            slot = self.slots[at]
+            if slot == 0:
                 return -1
-            if (<uint64_t *>self.hashes.p)[e] == h:
+            e = <int32_t>(slot & 0xFFFFFFFF) - 1
+            if (slot >> 32) == (h >> 32):  # most other words are told apart here, without reading them
                 a, b = (<int64_t *>self.starts.p)[e], (<int64_t *>self.starts.p)[e + 1]
                 if b - a == n:
                     t = (<Py_UCS4 *>self.chars.p) + a
@@ -186,16 +192,16 @@ cdef class StrTable:
         cdef Py_ssize_t at = <Py_ssize_t>(h & <uint64_t>self.mask)
         while self.slots[at]:
             at = (at + 1) & self.mask
-        self.slots[at] = e + 1
+        self.slots[at] = (h & 0xFFFFFFFF00000000) | <uint64_t>(e + 1)
 
     cdef int _grow(self) except -1:
         cdef int32_t e
         free(self.slots)
         self.mask = 2 * self.mask + 1
-        self.slots = <int32_t *>malloc((self.mask + 1) * sizeof(int32_t))
+        self.slots = <uint64_t *>malloc((self.mask + 1) * sizeof(uint64_t))
         if self.slots == NULL:
             raise MemoryError()
-        memset(self.slots, 0, (self.mask + 1) * sizeof(int32_t))
+        memset(self.slots, 0, (self.mask + 1) * sizeof(uint64_t))
         for e in range(<int32_t>self.values.n):
             self._place(e, (<uint64_t *>self.hashes.p)[e])
         return 0
@@ -278,11 +284,6 @@ cdef inline bint is_end(Py_UCS4 c) noexcept:
     return c == 46 or c == 33 or c == 63 or c == 0x061F or c == 0x061B or c == 10
 
 
-cdef int cmp_int32(const void *a, const void *b) noexcept nogil:
-    cdef int32_t x = (<const int32_t *>a)[0], y = (<const int32_t *>b)[0]
-    return (x > y) - (x < y)
-
-
 # -- the kernel -------------------------------------------------------------------------------
 
 cdef class Kernel:
@@ -313,6 +314,7 @@ cdef class Kernel:
     cdef StrTable cluster_of
     cdef const int32_t[::1] gram_col
     cdef double[:, ::1] cl_tab
+    cdef uint64_t[::1] cl_seen  # a bit per column: the columns of a document, in order
     cdef int64_t k
     cdef float cl_weight
     cdef bint cl_weighted
@@ -388,6 +390,7 @@ cdef class Kernel:
             self.gram_col, self.cl_off = clusters["gram_col"], clusters["offset"]
             self.cl_weight, self.cl_weighted = clusters["weight"], clusters["weight"] != 1.0
             self.cl_tab = self._table(clusters["idf"], coef[self.cl_off:self.cl_off + len(clusters["idf"])])
+            self.cl_seen = np.zeros((len(clusters["idf"]) + 63) // 64, dtype=np.uint64)
         self._logs(1 << 12)
         self.words = StrTable()
         self.forget()
@@ -501,10 +504,17 @@ cdef class Kernel:
         cdef Py_UCS4 *t = <Py_UCS4 *>self.text.p
         cdef Py_ssize_t n = self.text.n, i, o, j, close
         cdef Py_UCS4 c, prev
-        cdef bint dots = False, seps = False, brackets = False, quotes = False
+        cdef bint dots = False, seps = False, before = False, brackets = False, quotes = False
+        # Which passes can change anything: each needs some characters, and most texts lack them.
+        # (No pass makes a space before a mark or a spaced separator the scan did not see.)
         for i in range(n):
             c = t[i]
-            if c == 46:
+            if c == 32:
+                if i + 1 < n and _is_closing(t[i + 1]):
+                    before = True
+                if i + 2 < n and t[i + 2] == 32 and _is_sep(t[i + 1]):
+                    seps = True
+            elif c == 46:
                 dots = True
             elif c == 40 or c == 91 or c == 123 or c == 0xAB:
                 brackets = True
@@ -527,34 +537,36 @@ cdef class Kernel:
                     i += 1
             n = o
         # (?<=\d) ([:/.,]) (?=\d) -> the separator; the look-behind reads the input (prev), not what was written
-        i = o = 0
-        prev = 0
-        while i < n:
-            c = t[i]
-            if (c == 32 and i + 3 < n and t[i + 2] == 32 and _is_sep(t[i + 1]) and i > 0
-                    and Py_UNICODE_ISDECIMAL(prev) and Py_UNICODE_ISDECIMAL(t[i + 3])):
-                t[o] = t[i + 1]
-                o += 1
-                prev = 32
-                i += 3
-            else:
-                t[o] = c
-                o += 1
-                prev = c
-                i += 1
-        n = o
+        if seps:
+            i = o = 0
+            prev = 0
+            while i < n:
+                c = t[i]
+                if (c == 32 and i + 3 < n and t[i + 2] == 32 and _is_sep(t[i + 1]) and i > 0
+                        and Py_UNICODE_ISDECIMAL(prev) and Py_UNICODE_ISDECIMAL(t[i + 3])):
+                    t[o] = t[i + 1]
+                    o += 1
+                    prev = 32
+                    i += 3
+                else:
+                    t[o] = c
+                    o += 1
+                    prev = c
+                    i += 1
+            n = o
         # " ([.,،؛;:!?؟)\]}»])" -> the mark
-        i = o = 0
-        while i < n:
-            if t[i] == 32 and i + 1 < n and _is_closing(t[i + 1]):
-                t[o] = t[i + 1]
-                o += 1
-                i += 2
-            else:
-                t[o] = t[i]
-                o += 1
-                i += 1
-        n = o
+        if before:
+            i = o = 0
+            while i < n:
+                if t[i] == 32 and i + 1 < n and _is_closing(t[i + 1]):
+                    t[o] = t[i + 1]
+                    o += 1
+                    i += 2
+                else:
+                    t[o] = t[i]
+                    o += 1
+                    i += 1
+            n = o
         # ([(\[{«])\s+ -> the bracket
         if brackets:
             i = o = 0
@@ -837,6 +849,7 @@ cdef class Kernel:
         cdef int64_t *at = <int64_t *>self.w_ids_at.p
         cdef int32_t *ids = <int32_t *>self.w_ids.p
         cdef char *tab = <char *>&self.cl_tab[0, 0]
+        cdef uint64_t *seen = &self.cl_seen[0]
         cdef Py_ssize_t stride = self.stride
         cdef int32_t *count
         cdef Py_ssize_t t, a, n_seen = 0, total = 0, l, L = self.n_labels
@@ -860,19 +873,22 @@ cdef class Kernel:
                 if c >= 0:
                     count = <int32_t *>(tab + c * stride)
                     if count[0] == 0:
-                        order[n_seen] = c
-                        n_seen += 1
+                        seen[c >> 6] |= (<uint64_t>1) << (c & 63)
                     count[0] += 1
                 if self.bigrams and prev >= 0:
                     c = self.gram_col[self.k + prev * self.k + g]
                     if c >= 0:
                         count = <int32_t *>(tab + c * stride)
                         if count[0] == 0:
-                            order[n_seen] = c
-                            n_seen += 1
+                            seen[c >> 6] |= (<uint64_t>1) << (c & 63)
                         count[0] += 1
                 prev = g
-        qsort(order, n_seen, sizeof(int32_t), cmp_int32)
+        # The columns in ascending order, as the reference's sorted rows have them.
+        for a in range(self.cl_seen.shape[0]):
+            while seen[a]:
+                order[n_seen] = <int32_t>(a * 64 + __builtin_ctzll(seen[a]))
+                n_seen += 1
+                seen[a] &= seen[a] - 1
         for a in range(n_seen):
             count = <int32_t *>(tab + order[a] * stride)
             x = self.logs[count[0] - 1] + <float>1.0
