@@ -13,6 +13,7 @@ probabilities are equal to theirs, not merely close: ``tests/test_kernel.py`` ho
 :mod:`classify.runtime.fast` builds a :class:`Kernel` from a runtime's arrays.
 """
 
+cimport cython
 from libc.math cimport exp, sqrt
 from libc.stdint cimport int32_t, int64_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
@@ -46,6 +47,7 @@ FEATURES = tuple([f"{e}@{frame}" for e in FAMILIES[:5] for frame in ("plain", "d
 ENDS = ".!?؟؛\n"
 DELETE = 0xFFFFFFFF  # in the character map: the character is removed
 cdef uint32_t _DELETE = 0xFFFFFFFF
+cdef uint64_t LOW32 = 0xFFFFFFFF, HIGH32 = 0xFFFFFFFF00000000
 cdef uint64_t FNV_OFFSET = 1469598103934665603, FNV_PRIME = 1099511628211, FIB = 0x9E3779B97F4A7C15
 cdef uint16_t AIR = 1 << 1, SHELL = 1 << 0, ADVANCE = 1 << 2, WITHDRAW = 1 << 3, HARM = 1 << 4, DENY = 1 << 5
 cdef uint16_t MODAL = 1 << 6, CIVILIAN = 1 << 7, FROM = 1 << 8, TRUTH = 1 << 9, NEG = 1 << 10, END = 1 << 11
@@ -110,6 +112,7 @@ cdef inline uint64_t str_hash(const Py_UCS4 *s, Py_ssize_t n) noexcept nogil:
     return h ^ (h >> 29)
 
 
+@cython.final
 cdef class StrTable:
     """Code-point strings -> int32, by open addressing; entry ``i`` is the ``i``-th string added."""
     cdef Buf chars  # Py_UCS4, the strings end to end
@@ -159,7 +162,7 @@ cdef class StrTable:
             slot = self.slots[at]
             if slot == 0:
                 return -1
-            e = <int32_t>(slot & 0xFFFFFFFF) - 1
+            e = <int32_t>(slot & LOW32) - 1
             if (slot >> 32) == (h >> 32):  # most other words are told apart here, without reading them
                 a, b = (<int64_t *>self.starts.p)[e], (<int64_t *>self.starts.p)[e + 1]
                 if b - a == n:
@@ -192,7 +195,7 @@ cdef class StrTable:
         cdef Py_ssize_t at = <Py_ssize_t>(h & <uint64_t>self.mask)
         while self.slots[at]:
             at = (at + 1) & self.mask
-        self.slots[at] = (h & 0xFFFFFFFF00000000) | <uint64_t>(e + 1)
+        self.slots[at] = (h & HIGH32) | <uint64_t>(e + 1)
 
     cdef int _grow(self) except -1:
         cdef int32_t e
@@ -286,6 +289,7 @@ cdef inline bint is_end(Py_UCS4 c) noexcept:
 
 # -- the kernel -------------------------------------------------------------------------------
 
+@cython.final
 cdef class Kernel:
     """Probabilities of raw texts for one runtime: see :func:`classify.runtime.fast.kernel`."""
     # normalise
@@ -296,7 +300,10 @@ cdef class Kernel:
     cdef bint has_char
     cdef object _keep  # the arrays the views below read
     cdef const uint32_t[::1] rank
-    cdef uint64_t[:, ::1] slots  # the vocabulary's hash table: (key, column) per slot, key 0 for empty
+    cdef uint64_t[::1] slots  # the vocabulary's hash table (see _slots)
+    cdef uint64_t[::1] pows  # the place values of a gram's characters
+    cdef int col_bits
+    cdef uint64_t col_mask
     cdef double[:, ::1] char_tab  # per column: its count (int32) and idf (float32), then its coefficients
     cdef int bits, min_n, max_n
     cdef uint64_t base
@@ -304,7 +311,6 @@ cdef class Kernel:
     # structure
     cdef bint has_struct
     cdef StrTable prefixes, negators
-    cdef const int64_t[::1] prefix_lengths
     cdef const int32_t[::1] struct_col  # column of each FEATURES bit
     cdef const int32_t[::1] struct_bit  # the bit of each column, by column
     cdef float struct_weight
@@ -378,7 +384,6 @@ cdef class Kernel:
                 self.prefixes.put(key, mask)
             for word in structure["negators"]:
                 self.negators.put(word, 1)
-            self.prefix_lengths = structure["lengths"]
             self.struct_col, self.struct_weight = structure["columns"], structure["weight"]
             self.struct_bit = np.argsort(structure["columns"]).astype(np.int32)
             self.struct_off = structure["offset"]
@@ -402,20 +407,26 @@ cdef class Kernel:
         return table
 
     def _slots(self, const uint64_t[::1] keys):
-        # An open-addressing table of the vocabulary (classify.runtime.char.hash_table's hashing, at
-        # half its size, a slot's key and column side by side): one cache line per look-up.
+        # An open-addressing table of the vocabulary (classify.runtime.char.hash_table's hashing),
+        # each slot a key and its column in 64 bits: 4 MB for 150,000 grams, one cache line a look-up.
         cdef Py_ssize_t j, n = keys.shape[0]
         cdef uint64_t slot, mask
+        cdef uint64_t[::1] table
+        self.col_bits = max(int(n).bit_length(), 1)
+        self.col_mask = (<uint64_t>1 << self.col_bits) - 1
+        if n and int(np.max(keys)).bit_length() + self.col_bits > 64:
+            raise ValueError("n-gram keys too long to pack with their columns")
         self.bits = max(int(np.ceil(np.log2(2 * n + 1))), 4)
         mask = (<uint64_t>1 << self.bits) - 1
-        self.slots = np.zeros((1 << self.bits, 2), dtype=np.uint64)
+        table = self.slots = np.zeros(1 << self.bits, dtype=np.uint64)
         for j in range(n):
             if keys[j] == 0:
                 raise ValueError("an n-gram key of 0")
             slot = (keys[j] * FIB) >> (64 - self.bits)
-            while self.slots[slot, 0] != 0:
+            while table[slot] != 0:
                 slot = (slot + 1) & mask
-            self.slots[slot, 0], self.slots[slot, 1] = keys[j], j
+            table[slot] = (keys[j] << self.col_bits) | <uint64_t>j
+        self.pows = np.array([self.base ** (self.max_n - 1 - i) for i in range(self.max_n)], dtype=np.uint64)
 
     def _logs(self, Py_ssize_t n):
         # The reference kernels take np.log of float32 counts: the same function, so the same bits.
@@ -651,61 +662,69 @@ cdef class Kernel:
     cdef int _learn_grams(self, const Py_UCS4 *w, Py_ssize_t n) except -1:
         # classify.runtime.char.ngrams of " " + w + " ": by length n, then place; grams with a
         # character outside the alphabet are skipped; a segment shorter than min_n counts whole.
-        cdef Py_ssize_t L = n + 2, p, i, size, nrank = self.rank.shape[0]
-        cdef uint64_t key, mult
+        # keys[p] grows from the gram of length size - 1 at p to the one of length size.
+        cdef Py_ssize_t L = n + 2, p, size, nrank = self.rank.shape[0]
         cdef int64_t col
         cdef uint32_t r[64]
+        cdef uint64_t k[64]
         cdef uint32_t *ranks = r
+        cdef uint64_t *keys = k
+        cdef uint64_t digit
         cdef Py_UCS4 c
         if L > 64:
             ranks = <uint32_t *>malloc(L * sizeof(uint32_t))
-            if ranks == NULL:
+            keys = <uint64_t *>malloc(L * sizeof(uint64_t))
+            if ranks == NULL or keys == NULL:
+                free(ranks)
+                free(keys)
                 raise MemoryError()
         try:
             for p in range(L):
                 c = 32 if p == 0 or p == L - 1 else w[p - 1]
                 ranks[p] = self.rank[c] if c < nrank else 0
-            for size in range(1, self.max_n + 1):
-                if size > L:
-                    break
+                keys[p] = 0
+            for size in range(1, min(self.max_n, L) + 1):
+                digit = self.pows[size - 1]
+                for p in range(L - size + 1):
+                    if ranks[p + size - 1] == 0:
+                        keys[p] = 0  # a gram past an unknown character: none from p any longer
+                    elif keys[p] != 0 or size == 1:
+                        keys[p] += ranks[p + size - 1] * digit
                 if size < self.min_n and L != size:
                     continue
                 for p in range(L - size + 1):
-                    key, mult = 0, 1
-                    for i in range(self.max_n - 1, -1, -1):
-                        if i < size:
-                            if ranks[p + i] == 0:
-                                break
-                            key += ranks[p + i] * mult
-                        mult *= self.base
-                    else:
-                        col = self._column(key)
+                    if keys[p] != 0:
+                        col = self._column(keys[p])
                         if col >= 0:
                             push32(&self.w_cols, <int32_t>col)
         finally:
             if ranks != r:
                 free(ranks)
+                free(keys)
         return 0
 
     cdef inline int64_t _column(self, uint64_t key) noexcept:
-        # classify.runtime.char.lookup: Fibonacci hashing, linear probing, 0 is an empty slot.
+        # classify.runtime.char.lookup, in a table of key << col_bits | column (0 for empty):
+        # Fibonacci hashing, linear probing.
         cdef uint64_t mask = (<uint64_t>1 << self.bits) - 1
         cdef uint64_t slot = (key * FIB) >> (64 - self.bits)
         cdef uint64_t found
+        cdef uint64_t *table = &self.slots[0]
         while True:
-            found = self.slots[slot, 0]
-            if found == key:
-                return <int64_t>self.slots[slot, 1]
+            found = table[slot]
             if found == 0:
                 return -1
+            if (found >> self.col_bits) == key:
+                return <int64_t>(found & self.col_mask)
             slot = (slot + 1) & mask
 
     cdef int _learn_tokens(self, const Py_UCS4 *w, Py_ssize_t n) except -1:
         # Its tokens (\w+ or a sentence end): each with its structure families
         # (classify.runtime.structure._find_families), and the clusters of the \w+ ones
         # in the table (classify.runtime.clusters._ids_of_words).
-        cdef Py_ssize_t i = 0, j, m, q, size
+        cdef Py_ssize_t i = 0, j, m, size
         cdef int32_t e, v
+        cdef uint64_t raw
         cdef uint16_t code
         while i < n:
             if is_end(w[i]):
@@ -723,16 +742,18 @@ cdef class Kernel:
                         push32(&self.w_ids, (<int32_t *>self.cluster_of.values.p)[e])
                 if self.has_struct:
                     code = 0
-                    for q in range(self.prefix_lengths.shape[0]):
-                        size = self.prefix_lengths[q]
-                        if size > m:
+                    # Every prefix of a family word (with its proclitic) is in the table, with the
+                    # families of the whole ones (0 for the others): the first absent prefix ends the search.
+                    raw = FNV_OFFSET
+                    for size in range(1, m + 1):
+                        raw = (raw ^ <uint64_t>w[i + size - 1]) * FNV_PRIME
+                        e = self.prefixes.find(w + i, size, raw ^ (raw >> 29))
+                        if e < 0:
                             break
-                        e = self.prefixes.find(w + i, size, str_hash(w + i, size))
-                        if e >= 0:
-                            v = (<int32_t *>self.prefixes.values.p)[e]
-                            if size < m:  # "from" only as the whole word
-                                v &= ~(<int32_t>FROM)
-                            code |= <uint16_t>v
+                        v = (<int32_t *>self.prefixes.values.p)[e]
+                        if size < m:  # "from" only as the whole word
+                            v &= ~(<int32_t>FROM)
+                        code |= <uint16_t>v
                     if self.negators.find(w + i, m, str_hash(w + i, m)) >= 0:
                         code |= NEG
                     push16(&self.w_codes, code)

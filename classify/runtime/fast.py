@@ -62,7 +62,11 @@ def kernel(runtime):
     cmap = np.arange(max(table, default=0) + 1, dtype=np.uint32)
     for code, to in table.items():
         cmap[code] = ord(to) if to else _kernel.DELETE
-    inner = _kernel.Kernel(cmap, "punctuation" in on, runtime.coef, runtime.intercept, max_words=MEMO_WORDS, **blocks)
+    try:
+        inner = _kernel.Kernel(cmap, "punctuation" in on, runtime.coef, runtime.intercept, max_words=MEMO_WORDS,
+                               **blocks)
+    except (ValueError, OverflowError):  # n-gram keys too long for its tables: the NumPy kernels predict
+        return None
     return Kernel(inner, runtime.coef.shape[1])
 
 
@@ -97,9 +101,11 @@ def _structure(weight, offset):
         return None
     bit = {name: 1 << i for i, name in enumerate(families)}
     prefixes = {key: sum(bit[f] for f in fams) for key, fams in structure._PREFIXES.items()}
+    # Their own prefixes too, with no family: a word none of whose prefixes is there has no family.
+    prefixes = {key[:n]: 0 for key in prefixes for n in range(1, len(key))} | prefixes
     columns = np.array([structure._COLUMN[name] for name in _kernel.FEATURES], dtype=np.int32)
     return {"prefixes": prefixes, "negators": sorted(structure._NEGATORS), "weight": weight, "offset": offset,
-            "lengths": np.array(structure._PREFIX_LENGTHS, dtype=np.int64), "columns": columns}
+            "columns": columns}
 
 
 def _clusters(part, offset):
