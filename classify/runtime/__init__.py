@@ -11,6 +11,13 @@ call (the kernels of this package: :mod:`~classify.normalise`,
 :mod:`~classify.runtime.clusters`), so there is one implementation, and the
 probabilities are the pipeline's to float rounding.
 
+:meth:`Runtime.predict_proba` goes through a compiled kernel when the package was built with
+it (:mod:`classify.runtime.fast`, ``_kernel.pyx``): normalisation, the three blocks and the
+scores in one pass per text, with a memo of words, never building a matrix. It does the
+NumPy kernels' arithmetic in their order, so the probabilities are the same; the NumPy
+kernels stay the reference (:meth:`Runtime.reference_proba`) and serve :meth:`Runtime.transform`
+(explanations, reports) and any runtime the kernel does not cover.
+
 Only pipelines made of those parts are exported: normalise, a feature union of
 character n-grams, structure and clusters (any of them, in any order, the others
 dropped), and a one-vs-rest logistic regression; for any other,

@@ -287,6 +287,37 @@ cdef inline bint is_end(Py_UCS4 c) noexcept:
     return c == 46 or c == 33 or c == 63 or c == 0x061F or c == 0x061B or c == 10
 
 
+cdef extern from *:
+    """
+    /* A cheap clock for profiling: the time-stamp counter where there is one (a system call per
+       reading would cost more than the steps it times), else the monotonic clock in ns. */
+    #if defined(__x86_64__) || defined(__i386__)
+    #include <x86intrin.h>
+    static inline unsigned long long classify_ticks(void) { return __rdtsc(); }
+    #else
+    #include <time.h>
+    static inline unsigned long long classify_ticks(void) {
+        struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec; }
+    #endif
+    """
+    unsigned long long classify_ticks() noexcept nogil
+
+
+cdef inline double _now() noexcept:
+    return <double>classify_ticks()
+
+
+def ticks():
+    """The profiling clock (Kernel.timings' unit): time-stamp counter ticks, or ns."""
+    return classify_ticks()
+
+
+# What Kernel.timings() names; the clock is read between the steps only when Kernel.timing is set.
+STEPS = ("normalise", "words: look-up", "words: new (n-grams, families, clusters)", "features+scores: char",
+         "features+scores: structure", "features+scores: clusters", "probabilities")
+
+
 # -- the kernel -------------------------------------------------------------------------------
 
 @cython.final
@@ -336,6 +367,9 @@ cdef class Kernel:
     cdef public Py_ssize_t max_words
     # scratch
     cdef Buf text, tokens, order, vals
+    # profiling (see STEPS)
+    cdef public bint timing
+    cdef double spent[7]
     cdef Py_ssize_t stride  # of the tables' rows, in bytes
 
     def __cinit__(self):
@@ -397,6 +431,7 @@ cdef class Kernel:
             self.cl_tab = self._table(clusters["idf"], coef[self.cl_off:self.cl_off + len(clusters["idf"])])
             self.cl_seen = np.zeros((len(clusters["idf"]) + 63) // 64, dtype=np.uint64)
         self._logs(1 << 12)
+        self.reset_timings()
         self.words = StrTable()
         self.forget()
 
@@ -455,25 +490,56 @@ cdef class Kernel:
         cdef Py_ssize_t i, l
         cdef double *s
         cdef str text
+        cdef double t0 = 0.0, t1, learnt
         for i in range(len(texts)):
             if self.words.size() > self.max_words:  # bounded memory: start again
                 self.forget()
             text = texts[i]
+            if self.timing:
+                t0 = _now()
             self._normalise(text)
+            if self.timing:
+                t0 = self._clock(0, t0)
+                learnt = self.spent[2]
             self._tokenise()
+            if self.timing:
+                t1 = _now()
+                self.spent[1] += t1 - t0 - (self.spent[2] - learnt)
+                t0 = t1
             s = &out[i, 0]
             for l in range(self.n_labels):
                 s[l] = 0.0
             # The blocks' entries in the pipeline's column order, as the product X @ coef adds them.
             if self.has_char:
                 self._char(s)
+                if self.timing:
+                    t0 = self._clock(3, t0)
             if self.has_struct:
                 self._structure(s)
+                if self.timing:
+                    t0 = self._clock(4, t0)
             if self.has_clusters:
                 self._clusters(s)
+                if self.timing:
+                    t0 = self._clock(5, t0)
             for l in range(self.n_labels):
                 # 1 / (1 + exp(-v)): as the reference, C's exp; an overflow gives inf and so 0.
                 s[l] = 1.0 / (1.0 + exp(-(s[l] + self.intercept[l])))
+            if self.timing:
+                self._clock(6, t0)
+
+    cdef inline double _clock(self, int step, double since) noexcept:
+        cdef double t = _now()
+        self.spent[step] += t - since
+        return t
+
+    def timings(self):
+        """Ticks (:func:`ticks`) spent in each of :data:`STEPS` since :meth:`reset_timings`, while ``timing`` was set."""
+        return {name: self.spent[j] for j, name in enumerate(STEPS)}
+
+    def reset_timings(self):
+        for j in range(len(STEPS)):
+            self.spent[j] = 0.0
 
     # -- normalise: classify.normalise.normalise, with white space collapsed ---------------------
 
@@ -631,6 +697,7 @@ cdef class Kernel:
         cdef Py_ssize_t n = self.text.n, i = 0, j
         cdef uint64_t h
         cdef int32_t e
+        cdef double t0
         self.tokens.n = 0
         while i < n:
             j = i
@@ -643,7 +710,12 @@ cdef class Kernel:
             e = self.words.find(t + i, j - i, h)
             if e < 0:
                 e = self.words.add(t + i, j - i, h, 0)
-                self._learn(t + i, j - i)
+                if self.timing:
+                    t0 = _now()
+                    self._learn(t + i, j - i)
+                    self._clock(2, t0)
+                else:
+                    self._learn(t + i, j - i)
             push32(&self.tokens, e)
             i = j + 1
         return 0
