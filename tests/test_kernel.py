@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classify import load_model
+from classify import load_model, save_model
 from classify.normalise import normalise
 from classify.runtime import fast
 
@@ -79,3 +79,20 @@ def test_any_text_gets_the_reference_probabilities(runtime, texts):
     for text in texts:
         assert runtime._fast.inner.normalise(text) == runtime.normalise(text)
     _close(runtime, texts)
+
+
+def test_words_shorter_than_the_shortest_gram_count_whole(spans, tmp_path):
+    # With 4-grams and longer, " و " (three characters) is shorter than any gram: scikit-learn's
+    # char_wb counts it once, whole, and the kernel must too.
+    from classify.model import train
+
+    rows = spans[:60]
+    texts = [s[4].replace("، و", "، و ") for s in rows]  # "و" as a word of its own
+    model = train(texts, [s[3] for s in rows], [s[0] for s in rows], n_splits=2,
+                  params={"features__char__min_df": 1, "features__char__ngram_range": (4, 5)})
+    runtime = load_model(save_model(model, tmp_path / "m")).runtime
+    assert runtime._fast is not None
+    texts += ["و ب في من و و", "و", "ا ل م", "في"] + TEXTS[:6]
+    np.testing.assert_array_equal(runtime.predict_proba(texts), runtime.reference_proba(texts))
+    # The case is there: the vocabulary has " و ", a whole short word.
+    assert runtime.blocks[0][1](["و"]).nnz == 1
