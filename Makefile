@@ -14,7 +14,8 @@ export CLASSIFY_CORPUS ?= $(abspath $(CORPUS))
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# The install builds the compiled predict kernel (setup.py): a change to it reinstalls.
+$(VENV)/.installed: pyproject.toml setup.py classify/runtime/_kernel.pyx
 	@$(PYTHON_BASE) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is needed")'
 	$(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
