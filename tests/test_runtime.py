@@ -156,6 +156,22 @@ def test_pipelines_of_other_kinds_have_no_runtime_and_still_load(spans, tmp_path
     np.testing.assert_array_equal(loaded.predict_proba(TEXTS).to_numpy(), model.predict_proba(TEXTS).to_numpy())
 
 
+def test_a_structure_block_with_the_expanded_lexicon_predicts_the_same_through_its_runtime(spans):
+    from classify.model import train
+
+    rows = spans[:60]
+    model = train([s[4] for s in rows], [s[3] for s in rows], [s[0] for s in rows],
+                  params={"features__char__min_df": 1, "features__structure__lexicon": "expanded"}, n_splits=2)
+    runtime = Runtime(export_runtime(model.pipeline))
+    texts = [s[4] for s in spans] + TEXTS
+    np.testing.assert_array_equal(runtime.predict_proba(texts), model.pipeline.predict_proba(texts))
+    codebook = train([s[4] for s in rows], [s[3] for s in rows], [s[0] for s in rows],
+                     params={"features__char__min_df": 1}, n_splits=2)
+    # The lexicon travels with the model: the two runtimes read the same text differently.
+    text = ["وتقصف المدفعية البلدة بينما يفرون من القرية"]
+    assert (runtime.transform(text) != Runtime(export_runtime(codebook.pipeline)).transform(text)).nnz > 0
+
+
 def test_other_classifiers_have_no_runtime(spans):
     from classify.model import train
 
