@@ -37,7 +37,7 @@ from classify.errors import ClassifyError
 from classify.normalise import STEPS, normaliser
 from classify.runtime.char import CharKernel
 from classify.runtime.clusters import check_table, cluster_matrix
-from classify.runtime.structure import FEATURES, structure_matrix
+from classify.runtime.structure import FEATURES, LEXICONS, structure_matrix
 
 RUNTIME_FILE = "runtime.npz"
 # Bumped when the arrays' meaning changes: a file of another version is not used (the model loads through skops).
@@ -97,7 +97,7 @@ def export_runtime(pipeline):
             if block.use_idf:
                 arrays[f"{i}_idf"] = block.idf_
         elif kind == "structure":
-            params = {"weight": float(block.weight), "features": list(FEATURES)}
+            params = {"weight": float(block.weight), "features": list(FEATURES), "lexicon": block.lexicon}
         else:
             params = {"bigrams": bool(block.bigrams), "weight": float(block.weight), "k": int(block.k_),
                       "table_sha256": block.table_sha256_}
@@ -165,8 +165,13 @@ class Runtime:
             elif kind == "structure":
                 if block["features"] != list(FEATURES):
                     raise ValueError("the structure features differ from this classify's")
-                self.blocks.append(("structure", lambda texts, w=float(block["weight"]): structure_matrix(texts, w)))
-                self.parts.append(("structure", {"weight": float(block["weight"])}, width))
+                # Runtime files written before the lexicon existed read with the codebook's lists.
+                lexicon_name = block.get("lexicon", "codebook")
+                if lexicon_name not in LEXICONS:
+                    raise ValueError(f"unknown structure lexicon {lexicon_name!r}")
+                self.blocks.append(("structure", lambda texts, w=float(block["weight"]), name=lexicon_name:
+                                    structure_matrix(texts, w, name)))
+                self.parts.append(("structure", {"weight": float(block["weight"]), "lexicon": lexicon_name}, width))
                 width += len(FEATURES)
             elif kind == "clusters":
                 table, k = check_table(block["table_sha256"])

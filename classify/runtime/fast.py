@@ -52,7 +52,7 @@ def kernel(runtime):
             if blocks["chars"] is None:
                 return None
         elif kind == "structure":
-            blocks["structure"] = _structure(part["weight"], offset)
+            blocks["structure"] = _structure(part["weight"], part["lexicon"], offset)
             if blocks["structure"] is None:
                 return None
         else:
@@ -93,14 +93,14 @@ def _char(kernel, offset):
             "base": int(kernel.table.max()) + 1}
 
 
-def _structure(weight, offset):
+def _structure(weight, lexicon, offset):
     families = _kernel.FAMILIES
     if set(families) != set(structure.EVENT_FAMILIES) | set(structure.MARK_FAMILIES) \
             or list(structure.EVENT_FAMILIES) != list(families[:5]) or set(_kernel.FEATURES) != set(structure.FEATURES) \
             or structure._ENDS != frozenset(_kernel.ENDS):
         return None
     bit = {name: 1 << i for i, name in enumerate(families)}
-    prefixes = {key: sum(bit[f] for f in fams) for key, fams in structure._PREFIXES.items()}
+    prefixes = {key: sum(bit[f] for f in fams) for key, fams in structure.lexicon(lexicon).prefixes.items()}
     # Their own prefixes too, with no family: a word none of whose prefixes is there has no family.
     prefixes = {key[:n]: 0 for key in prefixes for n in range(1, len(key))} | prefixes
     columns = np.array([structure._COLUMN[name] for name in _kernel.FEATURES], dtype=np.int32)
