@@ -58,7 +58,7 @@ experiments: $(VENV)/.installed ## run every experiment config, append to the le
 results: $(VENV)/.installed ## regenerate experiments/RESULTS.md from the ledger only
 	$(PY) -m experiments.report
 
-bench: $(VENV)/.installed ## prediction speed against fastText, one thread, 1k-100k paragraphs (~10 min): reports/bench.md
+bench: $(VENV)/.installed ## prediction speed against fastText, one thread, 1k-100k paragraphs, streaming to 1M (~15 min): reports/bench.md
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m experiments.bench
 
 clean: ## remove the environment, models and reports

@@ -27,7 +27,7 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)
-STREAM_SIZES = (10_000, 100_000)
+STREAM_SIZES = (10_000, 100_000, 1_000_000)
 RUNS = 3
 # The fastText baseline's configuration (experiments/configs/fasttext.toml), seed 0.
 FASTTEXT_PARAMS = {"minn": 2, "maxn": 5, "epoch": 25, "seed": 0}
@@ -376,7 +376,7 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--stream-sizes", type=int, nargs="*", default=list(STREAM_SIZES),
                         help="paragraphs streamed through 'classify predict', to show flat memory "
-                             "(1000000 takes minutes)")
+                             "(1000000: a few minutes)")
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--cold", metavar="MODEL",
                         help="only time cold starts (import and load_model) of this existing model folder")
