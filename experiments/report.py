@@ -20,6 +20,7 @@ SECTIONS = [
      ("default", "pooling", "stacking", "context", "context_weight")),
     ("Classifiers and regularisation on the v3 labels (issue 8)", ("default", "classifiers_v3")),
     ("Self-training on the unlabelled corpus (issue 8)", ("default", "selftrain", "selftrain_variants", "selftrain_rounds")),
+    ("Combinations of the levers above the default (issue 8)", ("default", "combined")),
 ]
 
 
