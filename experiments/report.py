@@ -47,7 +47,7 @@ def newest(records):
 
 def _point(record):
     point = record.get("point") or {}
-    text = ", ".join(f"{k.split('__')[-1] if k != 'classifier' else k}={v}" for k, v in point.items())
+    text = ", ".join(f"{k.split('__')[-1] if k.split('__')[-1] != 'classifier' else k}={v}" for k, v in point.items())
     return text or "(base)"
 
 
