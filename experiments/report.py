@@ -20,6 +20,8 @@ SECTIONS = [
      ("default", "pooling", "stacking", "context", "context_weight")),
     ("Classifiers and regularisation on the v3 labels (issue 8)", ("default", "classifiers_v3")),
     ("Self-training on the unlabelled corpus (issue 8)", ("default", "selftrain", "selftrain_variants", "selftrain_rounds")),
+    ("Combinations of the levers above the default (issue 8)", ("default", "combined")),
+    ("Structure word families expanded by nearest neighbours (issue 8)", ("default", "structure_lexicon")),
 ]
 
 
@@ -46,7 +48,7 @@ def newest(records):
 
 def _point(record):
     point = record.get("point") or {}
-    text = ", ".join(f"{k.split('__')[-1] if k != 'classifier' else k}={v}" for k, v in point.items())
+    text = ", ".join(f"{k.split('__')[-1] if k.split('__')[-1] != 'classifier' else k}={v}" for k, v in point.items())
     return text or "(base)"
 
 

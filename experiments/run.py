@@ -67,7 +67,9 @@ def build(classifier, params, memory, pool=None):
     if classifier == "logreg_pooled":
         from experiments.pooling import SentencePooled
 
-        return SentencePooled(make_pipeline("logreg", params, memory=memory))
+        # pool__classifier: the pooled pipeline's classifier (logreg unless a point names another).
+        inner = {k: v for k, v in params.items() if not k.startswith("pool__")}
+        return SentencePooled(make_pipeline(params.get("pool__classifier", "logreg"), inner, memory=memory))
     if classifier == "logreg_stacked":
         from classify.stacking import StackedBlocks
 

@@ -149,6 +149,18 @@ def test_sentence_pooling_averages_the_paragraph_with_its_best_sentence():
     np.testing.assert_allclose(pooled, [[(0.1 + 0.9) / 2], [(0.1 + 0.1) / 2]])
 
 
+def test_pooled_classifier_is_logreg_unless_a_point_names_another():
+    from classify.pipeline import NBSVM
+    from experiments.run import build
+
+    plain = build("logreg_pooled", {"features__cues": "cues"}, None)
+    nbsvm = build("logreg_pooled", {"pool__classifier": "nbsvm", "features__cues": "cues"}, None)
+    assert type(plain.pipeline.named_steps["clf"].estimator).__name__ == "LogisticRegression"
+    assert isinstance(nbsvm.pipeline.named_steps["clf"].estimator, NBSVM)
+    # pool__ settings are the runner's, never passed on to the pipeline; the others are.
+    assert not any(k.startswith("pool__") for k in nbsvm.pipeline.get_params())
+    assert nbsvm.pipeline.get_params()["features__cues"] != "drop"
+
 def test_near_copies_catch_wire_copies_and_containment_not_other_text():
     from experiments.selftrain import near_copies
 
