@@ -14,7 +14,8 @@ export CLASSIFY_CORPUS ?= $(abspath $(CORPUS))
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# The install builds the compiled predict kernel (setup.py): a change to it reinstalls.
+$(VENV)/.installed: pyproject.toml setup.py classify/runtime/_kernel.pyx
 	@$(PYTHON_BASE) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is needed")'
 	$(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -57,7 +58,7 @@ experiments: $(VENV)/.installed ## run every experiment config, append to the le
 results: $(VENV)/.installed ## regenerate experiments/RESULTS.md from the ledger only
 	$(PY) -m experiments.report
 
-bench: $(VENV)/.installed ## prediction speed against fastText, one thread, 1k-100k paragraphs (~10 min): reports/bench.md
+bench: $(VENV)/.installed ## prediction speed against fastText, one thread, 1k-100k paragraphs, streaming to 1M (~15 min): reports/bench.md
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m experiments.bench
 
 clean: ## remove the environment, models and reports

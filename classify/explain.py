@@ -410,14 +410,15 @@ def _structure_places(explainer, b, norm, wanted):
     from classify.runtime import structure
 
     column = {str(n).removeprefix("structure_"): j for j, n in enumerate(explainer.names(b))}
+    lexicon = getattr(explainer.blocks[b][1], "lexicon", "codebook")
     found = {}
     for sentence in structure._SENTENCE.finditer(norm):
-        fired = structure.sentence_features(sentence.group())
+        fired = structure.sentence_features(sentence.group(), lexicon)
         if not fired:
             continue
         words = [(m.start() + sentence.start(), m.end() + sentence.start(), m.group())
                  for m in structure._WORD.finditer(sentence.group())]
-        families = [set(structure._families(w)) for _, _, w in words]
+        families = [set(structure._families(w, lexicon)) for _, _, w in words]
         for i in range(1, len(words)):
             if "truth" in families[i] and words[i - 1][2] in structure._NEGATORS:  # "عدم صحة": a denial
                 families[i - 1].add("deny")

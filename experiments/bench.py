@@ -27,7 +27,7 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)
-STREAM_SIZES = (10_000, 100_000)
+STREAM_SIZES = (10_000, 100_000, 1_000_000)
 RUNS = 3
 # The fastText baseline's configuration (experiments/configs/fasttext.toml), seed 0.
 FASTTEXT_PARAMS = {"minn": 2, "maxn": 5, "epoch": 25, "seed": 0}
@@ -64,7 +64,9 @@ def _worker(system, model_path, pool_path, n):
         out = [predict(" ".join(t.split()), -1, 0.0, "strict") for t in texts]
     seconds = time.perf_counter() - t0
     assert len(out) == n
-    print(json.dumps({"load": loaded, "seconds": seconds, "rss_before_kb": rss_before, "rss_peak_kb": _peak_rss_kb()}))
+    compiled = system == "classify" and model.runtime is not None and model.runtime._fast is not None
+    print(json.dumps({"load": loaded, "seconds": seconds, "rss_before_kb": rss_before, "rss_peak_kb": _peak_rss_kb(),
+                      "compiled": compiled}))
 
 
 def _peak_rss_kb():
@@ -194,8 +196,39 @@ def _check_fasttext(clf, part):
 
 
 def _steps(model, texts):
-    """Seconds per paragraph of each step of the model's runtime (:mod:`classify.runtime`), on ``texts``,
-    one batch at a time."""
+    """Seconds per paragraph of each step of ``model.predict`` on ``texts``, one batch at a time: the
+    compiled kernel's own steps (:data:`classify.runtime._kernel.STEPS`) when the runtime has it, else
+    the NumPy kernels' (:func:`_reference_steps`)."""
+    fast = model.runtime._fast if model.runtime is not None else None
+    if fast is None:
+        return _reference_steps(model, texts)
+    from classify.model import PREDICT_BATCH
+    from classify.runtime import _kernel
+
+    kernel = fast.inner
+    kernel.timing = True
+    kernel.reset_timings()
+    proba_seconds = thresholds = 0.0
+    ticks, start = _kernel.ticks(), time.perf_counter()
+    for i in range(0, len(texts), PREDICT_BATCH):
+        batch = texts[i:i + PREDICT_BATCH]
+        t0 = time.perf_counter()
+        proba = model._proba(batch)
+        t1 = time.perf_counter()
+        model.labels_from_proba(proba)
+        proba_seconds, thresholds = proba_seconds + t1 - t0, thresholds + time.perf_counter() - t1
+    rate = (_kernel.ticks() - ticks) / (time.perf_counter() - start)  # the kernel's clock, in ticks per second
+    kernel.timing = False
+    spent = {name: t / rate for name, t in kernel.timings().items()}
+    # What the kernel's clock did not see: the batches, the output array, the calibrator.
+    spent["Python around the kernel (batches, calibrator)"] = max(proba_seconds - sum(spent.values()), 0.0)
+    spent["thresholds"] = thresholds
+    return {k: v / len(texts) for k, v in spent.items()}
+
+
+def _reference_steps(model, texts):
+    """Seconds per paragraph of each step of the model's runtime through the NumPy kernels
+    (:mod:`classify.runtime`), on ``texts``, one batch at a time."""
     import numpy as np
     import scipy.sparse as sp
 
@@ -282,7 +315,9 @@ def _report(results, facts, steps, args):
         f"Both trained on the {facts['n_train']} training paragraphs of `data/labels.csv`; both label the same "
         f"paragraphs (the {facts['pool']} real test and training paragraphs, repeated; {facts['mean_chars']:.0f} "
         f"characters on average). classify: the default model, `Model.predict` (probabilities and thresholded "
-        f"labels). fastText ({facts['fasttext_version']}): {facts['fasttext']}, its one-line C++ `predict` called per "
+        f"labels), " + ("through its compiled kernel (`classify/runtime/_kernel.pyx`)" if facts["compiled"] else
+                        "**through the NumPy kernels: the compiled kernel is not built**")
+        + f". fastText ({facts['fasttext_version']}): {facts['fasttext']}, its one-line C++ `predict` called per "
         f"paragraph (every label's probability; checked before timing against the paragraphs it was trained on"
         + ("" if facts["batch_ok"] else "; its batch `multilinePredict` gives wrong probabilities under this NumPy, "
            "so it is not used") + "). Each run is a fresh "
@@ -320,7 +355,9 @@ def _report(results, facts, steps, args):
         f"| training (s) | {facts['train']['classify']} (with the grouped 5-fold CV that picks the thresholds) | "
         f"{facts['train']['fasttext']} |",
         "",
-        f"**Where classify's time goes** (µs per paragraph, {facts['steps_n']:,} paragraphs, in-process, one run):",
+        f"**Where classify's time goes** (µs per paragraph, {facts['steps_n']:,} paragraphs, in-process, one run, "
+        f"a fresh model, so the first pass over those paragraphs: every word is new once; "
+        f"{facts['steps_path']}):",
         "",
         "| step | µs/paragraph | share |",
         "|---|---:|---:|",
@@ -339,7 +376,7 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--stream-sizes", type=int, nargs="*", default=list(STREAM_SIZES),
                         help="paragraphs streamed through 'classify predict', to show flat memory "
-                             "(1000000 takes minutes)")
+                             "(1000000: a few minutes)")
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--cold", metavar="MODEL",
                         help="only time cold starts (import and load_model) of this existing model folder")
@@ -389,6 +426,7 @@ def main(argv=None):
                     print(f"{n:>8,} {system:<9} run {run + 1}: {n / r['seconds']:8,.0f} par/s, "
                           f"peak RSS {r['rss_peak_kb'] / 1024:.0f} MB", file=sys.stderr)
         facts["load"] = {k: statistics.median(r["load"] for n in results for r in results[n][k]) for k in paths}
+        facts["compiled"] = all(r.get("compiled") for n in results for r in results[n]["classify"])
         facts["stream"] = {}
         for n in args.stream_sizes:
             facts["stream"][n] = _stream(ours, pool, n, work)
@@ -396,7 +434,10 @@ def main(argv=None):
             print(f"{n:>8,} streamed: {n / r['seconds']:8,.0f} par/s, peak RSS {r['rss_peak_kb'] / 1024:.0f} MB",
                   file=sys.stderr)
         facts["steps_n"] = min(10_000, max(args.sizes))
-        steps = _steps(load_model(ours), _repeat(pool, facts["steps_n"]))
+        profiled = load_model(ours)
+        facts["steps_path"] = ("the compiled kernel, its clock read between steps" if profiled.runtime._fast is not None
+                               else "the NumPy kernels: the compiled one is not built")
+        steps = _steps(profiled, _repeat(pool, facts["steps_n"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)  # the fastText model alone is 400 MB
     report = _report(results, facts, steps, args)

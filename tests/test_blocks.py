@@ -193,3 +193,26 @@ def test_cluster_block_equals_tfidf_over_cluster_words():
                                 sublinear_tf=True, lowercase=False).fit(words)
     assert list(block.get_feature_names_out()) == [f"cluster_{n}" for n in reference.get_feature_names_out()]
     np.testing.assert_allclose(block.transform(texts).toarray(), reference.transform(words).toarray(), atol=1e-6)
+
+
+def test_the_expanded_lexicon_adds_the_readers_words_and_only_there():
+    import csv
+
+    from classify.runtime import structure
+
+    with open(structure._EXPANSION_FILE, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert rows and {r["family"] for r in rows} <= set(structure.EVENT_FAMILIES) | set(structure.MARK_FAMILIES)
+    for row in rows:
+        word = normalise(row["word"])
+        assert row["family"] in structure._families(word, "expanded"), row
+        assert row["family"] not in structure._families(word, "codebook"), row
+    # The reading of a sentence is the same; only the word lists grow.
+    text = normalise("وتقصف المدفعية البلدة بينما يفرون من القرية")
+    assert sentence_features(text) == {"shell@plain"}
+    assert {"withdraw@plain", "withdraw+from"} <= sentence_features(text, "expanded")
+
+
+def test_an_unknown_lexicon_is_refused():
+    with pytest.raises(ValueError, match="lexicon"):
+        StructureFeatures(lexicon="mine").fit(["نص"])

@@ -123,3 +123,15 @@ def test_the_runtime_predicts_as_the_pipeline_on_real_paragraphs(default_model, 
     model.runtime = None  # through the skops pipeline
     np.testing.assert_allclose(model.predict_proba(texts).to_numpy(), fast, rtol=1e-12, atol=1e-15)
     assert model.predict(texts) == labelled
+
+
+def test_the_compiled_kernel_predicts_as_the_numpy_kernels_on_the_test_split(default_model, labels):
+    import numpy as np
+
+    from classify import load_model
+
+    runtime = load_model(default_model).runtime
+    assert runtime._fast is not None  # built with the package (tests/test_kernel.py says if it is not)
+    texts = labels[labels.split == "test"].text.tolist()
+    got = np.vstack([runtime.predict_proba(texts[i:i + 500]) for i in range(0, len(texts), 500)])
+    np.testing.assert_allclose(got, runtime.reference_proba(texts), rtol=1e-9, atol=0)

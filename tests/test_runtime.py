@@ -12,7 +12,7 @@ import pytest
 
 from classify import load_model, save_model
 from classify.errors import ClassifyError
-from classify.runtime import RUNTIME_FILE, Runtime, export_runtime
+from classify.runtime import RUNTIME_FILE, Runtime, export_runtime, fast
 from classify.store import card_sha256, current_version
 from conftest import one_line_error, run
 
@@ -154,6 +154,24 @@ def test_pipelines_of_other_kinds_have_no_runtime_and_still_load(spans, tmp_path
     loaded = load_model(tmp_path / "m")
     assert loaded.runtime is None
     np.testing.assert_array_equal(loaded.predict_proba(TEXTS).to_numpy(), model.predict_proba(TEXTS).to_numpy())
+
+
+def test_a_structure_block_with_the_expanded_lexicon_predicts_the_same_through_its_runtime(spans):
+    from classify.model import train
+
+    rows = spans[:60]
+    model = train([s[4] for s in rows], [s[3] for s in rows], [s[0] for s in rows],
+                  params={"features__char__min_df": 1, "features__structure__lexicon": "expanded"}, n_splits=2)
+    runtime = Runtime(export_runtime(model.pipeline))
+    texts = [s[4] for s in spans] + TEXTS
+    assert (runtime._fast is not None) == fast.available()  # the compiled kernel reads the expanded lists too
+    np.testing.assert_array_equal(runtime.predict_proba(texts), model.pipeline.predict_proba(texts))
+    np.testing.assert_array_equal(runtime.reference_proba(texts), model.pipeline.predict_proba(texts))
+    codebook = train([s[4] for s in rows], [s[3] for s in rows], [s[0] for s in rows],
+                     params={"features__char__min_df": 1}, n_splits=2)
+    # The lexicon travels with the model: the two runtimes read the same text differently.
+    text = ["وتقصف المدفعية البلدة بينما يفرون من القرية"]
+    assert (runtime.transform(text) != Runtime(export_runtime(codebook.pipeline)).transform(text)).nnz > 0
 
 
 def test_other_classifiers_have_no_runtime(spans):

@@ -7,8 +7,8 @@ scikit-learn there, so a model's runtime predicts without it); importable from h
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from classify.runtime.structure import (EVENT_FAMILIES, FEATURES, MARK_FAMILIES, sentence_features,  # noqa: F401
-                                        structure_matrix)
+from classify.runtime.structure import (EVENT_FAMILIES, FEATURES, LEXICONS, MARK_FAMILIES,  # noqa: F401
+                                        sentence_features, structure_matrix)
 
 
 class StructureFeatures(TransformerMixin, BaseEstimator):
@@ -20,16 +20,22 @@ class StructureFeatures(TransformerMixin, BaseEstimator):
     ----------
     weight : float
         Scale of the indicators against the unit-norm TF-IDF rows.
+    lexicon : {"codebook", "expanded"}
+        The families' word lists: the codebook's, or with the reader-checked nearest
+        neighbours of ``classify/runtime/structure_expansion.tsv`` added.
     """
 
-    def __init__(self, weight=0.5):
+    def __init__(self, weight=0.5, lexicon="codebook"):
         self.weight = weight
+        self.lexicon = lexicon
 
     def fit(self, X, y=None):
+        if self.lexicon not in LEXICONS:
+            raise ValueError(f"lexicon={self.lexicon!r}: expected one of {', '.join(LEXICONS)}")
         return self
 
     def transform(self, X):
-        return structure_matrix(list(X), self.weight)
+        return structure_matrix(list(X), self.weight, self.lexicon)
 
     def get_feature_names_out(self, input_features=None):
         return np.array([f"structure_{name}" for name in FEATURES], dtype=object)

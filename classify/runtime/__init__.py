@@ -11,6 +11,13 @@ call (the kernels of this package: :mod:`~classify.normalise`,
 :mod:`~classify.runtime.clusters`), so there is one implementation, and the
 probabilities are the pipeline's to float rounding.
 
+:meth:`Runtime.predict_proba` goes through a compiled kernel when the package was built with
+it (:mod:`classify.runtime.fast`, ``_kernel.pyx``): normalisation, the three blocks and the
+scores in one pass per text, with a memo of words, never building a matrix. It does the
+NumPy kernels' arithmetic in their order, so the probabilities are the same; the NumPy
+kernels stay the reference (:meth:`Runtime.reference_proba`) and serve :meth:`Runtime.transform`
+(explanations, reports) and any runtime the kernel does not cover.
+
 Only pipelines made of those parts are exported: normalise, a feature union of
 character n-grams, structure and clusters (any of them, in any order, the others
 dropped), and a one-vs-rest logistic regression; for any other,
@@ -30,7 +37,7 @@ from classify.errors import ClassifyError
 from classify.normalise import STEPS, normaliser
 from classify.runtime.char import CharKernel
 from classify.runtime.clusters import check_table, cluster_matrix
-from classify.runtime.structure import FEATURES, structure_matrix
+from classify.runtime.structure import FEATURES, LEXICONS, structure_matrix
 
 RUNTIME_FILE = "runtime.npz"
 # Bumped when the arrays' meaning changes: a file of another version is not used (the model loads through skops).
@@ -90,7 +97,7 @@ def export_runtime(pipeline):
             if block.use_idf:
                 arrays[f"{i}_idf"] = block.idf_
         elif kind == "structure":
-            params = {"weight": float(block.weight), "features": list(FEATURES)}
+            params = {"weight": float(block.weight), "features": list(FEATURES), "lexicon": block.lexicon}
         else:
             params = {"bigrams": bool(block.bigrams), "weight": float(block.weight), "k": int(block.k_),
                       "table_sha256": block.table_sha256_}
@@ -140,7 +147,8 @@ class Runtime:
         if set(switches) != {name for name, _ in STEPS} or not all(isinstance(v, bool) for v in switches.values()):
             raise ValueError("bad normaliser switches")
         self.switches, self.normalise = switches, normaliser(**switches)
-        self.blocks, width = [], 0
+        # parts: each block's kind, arrays and first column, for the compiled kernel (classify.runtime.fast)
+        self.blocks, self.parts, width = [], [], 0
         for i, block in enumerate(spec["blocks"]):
             kind = block["kind"]
             if kind == "char":
@@ -152,11 +160,18 @@ class Runtime:
                                     bool(block["sublinear_tf"]), block["norm"], bool(block["lowercase"]),
                                     block["dtype"])
                 self.blocks.append(("char", kernel.transform))
+                self.parts.append(("char", kernel, width))
                 width += len(keys)
             elif kind == "structure":
                 if block["features"] != list(FEATURES):
                     raise ValueError("the structure features differ from this classify's")
-                self.blocks.append(("structure", lambda texts, w=float(block["weight"]): structure_matrix(texts, w)))
+                # Runtime files written before the lexicon existed read with the codebook's lists.
+                lexicon_name = block.get("lexicon", "codebook")
+                if lexicon_name not in LEXICONS:
+                    raise ValueError(f"unknown structure lexicon {lexicon_name!r}")
+                self.blocks.append(("structure", lambda texts, w=float(block["weight"]), name=lexicon_name:
+                                    structure_matrix(texts, w, name)))
+                self.parts.append(("structure", {"weight": float(block["weight"]), "lexicon": lexicon_name}, width))
                 width += len(FEATURES)
             elif kind == "clusters":
                 table, k = check_table(block["table_sha256"])
@@ -172,6 +187,9 @@ class Runtime:
                     return cluster_matrix(texts, table, k, grams, columns, idf, block["bigrams"], block["weight"])
 
                 self.blocks.append(("clusters", clusters))
+                self.parts.append(("clusters", {"table": table, "k": k, "grams": grams, "columns": columns, "idf": idf,
+                                                "bigrams": bool(block["bigrams"]), "weight": float(block["weight"])},
+                                   width))
                 width += len(columns)
             else:
                 raise ValueError(f"unknown block kind {kind!r}")
@@ -179,6 +197,11 @@ class Runtime:
         if self.coef.ndim != 2 or self.coef.shape[0] != width:
             raise ValueError(f"coefficients of shape {self.coef.shape}, expected ({width}, labels)")
         self.intercept = _array(arrays, "intercept", np.float64, self.coef.shape[1])
+        # The compiled kernel (classify.runtime.fast), built now (tens of ms: part of loading, not of
+        # the first prediction); None when the extension or this runtime's kind does not allow one.
+        from classify.runtime.fast import kernel
+
+        self._fast = kernel(self)
 
     def transform(self, texts):
         """The feature matrix (CSR) of raw texts, as the pipeline's ``features`` step gives it."""
@@ -196,6 +219,12 @@ class Runtime:
         -------
         ndarray of shape (len(texts), n_labels)
         """
+        if self._fast is not None:
+            return self._fast.predict_proba(texts)
+        return self.reference_proba(texts)
+
+    def reference_proba(self, texts):
+        """:meth:`predict_proba` through the NumPy kernels (the reference the compiled kernel is held to)."""
         return self.classify(self.transform(texts))
 
     def classify(self, X):

@@ -11,9 +11,11 @@ This module is the block's kernel, with NumPy and SciPy's sparse matrices only;
 :class:`classify.features.structure.StructureFeatures` is its scikit-learn step.
 """
 
+import csv
 import re
 from bisect import bisect_right
 from itertools import compress
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,6 +61,14 @@ _WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"\w+|[.!?؟؛\n]")
 
 
+#: The word lists a structure block can read with: the codebook's families above, or those
+#: families with the words of ``structure_expansion.tsv`` added (nearest neighbours of the
+#: family words in skip-gram vectors of the corpus, kept where two readers both judged them
+#: family members; see data/ANNOTATION.md, "Structure word families").
+LEXICONS = ("codebook", "expanded")
+_EXPANSION_FILE = Path(__file__).with_name("structure_expansion.tsv")
+
+
 def _index(families):
     table = {}
     for family, words in families.items():
@@ -84,40 +94,70 @@ def _prefix_index(table):
     return {key: frozenset(f) for key, f in prefixes.items()}, sorted({len(key) for key in prefixes})
 
 
-_PREFIXES, _PREFIX_LENGTHS = _prefix_index(_TABLE)
-
-
-def _find_families(word):
-    # A word belongs to a family when, after at most one proclitic, it begins with a family word:
-    # when one of its prefixes is a proclitic and a family word. A sentence end is None.
-    if word in _ENDS:
-        return None
-    found = set()
-    for n in _PREFIX_LENGTHS:
-        if n > len(word):
-            break
-        hit = _PREFIXES.get(word[:n])
-        if hit:
-            # "من" (from) only as the whole word: as a prefix it matches half the language.
-            found |= hit - {"from"} if n < len(word) else hit
-    return frozenset(found)
-
-
 _ENDS = frozenset(".!?؟؛\n")
-# Remembered per word: news vocabulary repeats, and this is the block's inner loop.
-_FAMILIES = Memo(_find_families)
 
 
-def _families(word):
+class _Lexicon:
+    """The (proclitic + family word) -> families table of one word list, and each word's families, remembered."""
+
+    def __init__(self, table):
+        self.prefixes, self.lengths = _prefix_index(table)
+        # Remembered per word: news vocabulary repeats, and this is the block's inner loop.
+        self.memo = Memo(self._find)
+
+    def _find(self, word):
+        # A word belongs to a family when, after at most one proclitic, it begins with a family word:
+        # when one of its prefixes is a proclitic and a family word. A sentence end is None.
+        if word in _ENDS:
+            return None
+        found = set()
+        for n in self.lengths:
+            if n > len(word):
+                break
+            hit = self.prefixes.get(word[:n])
+            if hit:
+                # "من" (from) only as the whole word: as a prefix it matches half the language.
+                found |= hit - {"from"} if n < len(word) else hit
+        return frozenset(found)
+
+
+def _expansion():
+    """family -> the added words of ``structure_expansion.tsv`` (columns family, word, ...)."""
+    added = {}
+    with open(_EXPANSION_FILE, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            if row["family"] not in EVENT_FAMILIES and row["family"] not in MARK_FAMILIES:
+                raise ValueError(f"{_EXPANSION_FILE.name}: unknown family {row['family']!r}")
+            added.setdefault(row["family"], []).append(row["word"])
+    return added
+
+
+_LEXICON_CACHE = {}
+
+
+def lexicon(name="codebook"):
+    """The word table of one of :data:`LEXICONS`, built once."""
+    if name not in _LEXICON_CACHE:
+        if name not in LEXICONS:
+            raise ValueError(f"unknown structure lexicon {name!r}; expected one of {', '.join(LEXICONS)}")
+        families = {**EVENT_FAMILIES, **MARK_FAMILIES}
+        if name == "expanded":
+            families = {f: words + tuple(_expansion().get(f, ())) for f, words in families.items()}
+        _LEXICON_CACHE[name] = _Lexicon(_index(families)[0])
+    return _LEXICON_CACHE[name]
+
+
+
+def _families(word, lexicon_name="codebook"):
     """The families of one word (a frozenset; empty for most words)."""
-    return _FAMILIES[word] or frozenset()
+    return lexicon(lexicon_name).memo[word] or frozenset()
 
 
-def sentence_features(text):
+def sentence_features(text, lexicon_name="codebook"):
     """The names of the structure features of one normalised text (a set)."""
     names = set()
     tokens = _TOKEN.findall(text)
-    families = list(map(_FAMILIES.__getitem__, tokens))
+    families = list(map(lexicon(lexicon_name).memo.__getitem__, tokens))
     # Only the words of some family count, with their place; most words have none.
     hits = list(compress(range(len(tokens)), families))
     if not hits:
@@ -173,11 +213,11 @@ def _read_sentence(hits, names):
         names.add("air+shell")
 
 
-def structure_matrix(texts, weight):
+def structure_matrix(texts, weight, lexicon_name="codebook"):
     """The block's matrix (CSR, one row per normalised text, one column per :data:`FEATURES`)."""
     rows, cols = [], []
     for i, text in enumerate(texts):
-        for name in sentence_features(text):
+        for name in sentence_features(text, lexicon_name):
             rows.append(i)
             cols.append(_COLUMN[name])
     data = np.full(len(rows), weight, dtype=np.float32)
