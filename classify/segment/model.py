@@ -22,18 +22,12 @@ from classify.segment.features import FEATURE_NAMES, is_listing_url, page_featur
 from classify.segment.rules import split_lines
 
 MODEL_FILE = Path(__file__).with_name("line_model.json")
-FORMAT = 3
+FORMAT = 2
 #: Share of article (and mixed) lines the threshold keeps on the training pages' out-of-fold scores.
 KEEP_TARGET = 0.985
-#: Share of the labelled paragraphs of ``data/labels.csv`` it keeps there too (the lower threshold of the two counts).
-LABELLED_TARGET = 0.995
 MARKS = ("article", "mixed", "furniture")
-#: Settings of the boosted second stage (chosen by cross-validation by site in ``experiments.segmentation_boosting``).
-BOOSTING = {"learning_rate": 0.1, "max_leaf_nodes": 15, "max_iter": 150, "min_samples_leaf": 40,
-            "l2_regularization": 1.0}
-#: A line of at most this many words that the line rules call furniture is dropped whatever its score
-#: (on the marked pages such lines are 3 article lines against 51 of furniture, none of 11 or 12 words an article's).
-SHORT_WORDS = 12
+#: A line of at most this many words that the line rules call furniture is dropped whatever its score.
+SHORT_WORDS = 10
 _RULE, _LOG_WORDS = FEATURE_NAMES.index("rule_furniture"), FEATURE_NAMES.index("log_words")
 
 
@@ -53,7 +47,6 @@ class Page:
     known: np.ndarray = None
 
     def __post_init__(self):
-        self.marked = self.known is None
         if self.known is None:
             self.known = np.ones(len(self.lines), dtype=bool)
         self._features = {}
@@ -74,9 +67,7 @@ class LineModel:
     """
 
     def __init__(self, first, second, threshold, meta=None):
-        # ``second``: a linear stage's numbers, or boosted trees' (see :class:`_Trees`).
-        self.first = _Linear(**first)
-        self.second = _stage(second)
+        self.first, self.second = _Linear(**first), _Linear(**second)
         self.threshold, self.meta = float(threshold), dict(meta or {})
 
     def scores(self, lines, url=None, features=None):
@@ -130,80 +121,6 @@ class _Linear:
                 "intercept": self.intercept}
 
 
-class _Trees:
-    """Boosted regression trees as plain arrays, their leaves summed into a logit.
-
-    All trees' nodes sit in flat arrays (a leaf points to itself), so the walk is
-    vectorised over lines and trees alike: ``depth`` steps of array indexing. A line goes
-    left when its feature is at most the node's threshold (when missing, as the node says),
-    as in scikit-learn's ``HistGradientBoostingClassifier``, from which :meth:`from_sklearn`
-    copies the numbers.
-    """
-
-    def __init__(self, baseline, roots, feature, threshold, missing_left, left, right, value):
-        self.baseline = float(baseline)
-        self.roots, self.feature, self.left, self.right = (np.asarray(v, dtype=np.intp)
-                                                           for v in (roots, feature, left, right))
-        self.threshold, self.value = (np.asarray(v, dtype=float) for v in (threshold, value))
-        self.missing_left = np.asarray(missing_left, dtype=bool)
-        n = len(self.value)
-        if any(len(v) != n for v in (self.feature, self.threshold, self.missing_left, self.left, self.right)) or \
-                any(((v < 0) | (v >= n)).any() for v in (self.roots, self.left, self.right)) or (self.feature < 0).any():
-            raise ValueError("the trees' node arrays disagree")
-        self.depth = _depth(self.roots, self.left, self.right)
-
-    def logit(self, X):
-        X = np.asarray(X, dtype=float)
-        node = np.broadcast_to(self.roots, (len(X), len(self.roots)))
-        rows = np.arange(len(X))[:, None]
-        for _ in range(self.depth):
-            x = X[rows, self.feature[node]]
-            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
-            node = np.where(go_left, self.left[node], self.right[node])
-        return self.baseline + self.value[node].sum(axis=1)
-
-    @classmethod
-    def from_sklearn(cls, clf):
-        """The trees of a fitted binary ``HistGradientBoostingClassifier`` on numeric features."""
-        parts, roots, offset = [], [], 0
-        for (predictor,) in clf._predictors:
-            nodes = predictor.nodes
-            if nodes["is_categorical"].any():
-                raise ValueError("categorical splits are not supported")
-            leaf = nodes["is_leaf"].astype(bool)
-            own = np.arange(len(nodes)) + offset
-            parts.append((np.where(leaf, 0, nodes["feature_idx"]), np.where(leaf, np.inf, nodes["num_threshold"]),
-                          nodes["missing_go_to_left"].astype(bool), np.where(leaf, own, nodes["left"] + offset),
-                          np.where(leaf, own, nodes["right"] + offset), np.where(leaf, nodes["value"], 0.0)))
-            roots.append(offset)
-            offset += len(nodes)
-        columns = [np.concatenate(c) for c in zip(*parts)]
-        return cls(float(np.ravel(clf._baseline_prediction)[0]), roots, *columns)
-
-    def to_dict(self):
-        return {"baseline": self.baseline, "roots": self.roots.tolist(), "feature": self.feature.tolist(),
-                "threshold": [float(t) if np.isfinite(t) else None for t in self.threshold],
-                "missing_left": self.missing_left.astype(int).tolist(), "left": self.left.tolist(),
-                "right": self.right.tolist(), "value": self.value.tolist()}
-
-    @classmethod
-    def from_dict(cls, data):
-        threshold = [np.inf if t is None else t for t in data["threshold"]]
-        return cls(data["baseline"], data["roots"], data["feature"], threshold, data["missing_left"], data["left"],
-                   data["right"], data["value"])
-
-
-def _depth(roots, left, right):
-    # Steps from the roots until every path has reached a leaf (a leaf points to itself).
-    node, depth = np.asarray(roots), 0
-    while node.size and ((left[node] != node) | (right[node] != node)).any():
-        node = np.unique(np.concatenate([left[node], right[node]]))
-        depth += 1
-        if depth > len(left):
-            raise ValueError("the trees hold a cycle")
-    return depth
-
-
 def _with_context(X, logit):
     """The features plus the first stage's scores of the two lines either side and of the page."""
     n = len(logit)
@@ -238,8 +155,7 @@ def save_line_model(model, path=MODEL_FILE):
     """Write the line model's JSON atomically."""
     from classify.io import atomic_write
 
-    # One line: the trees are thousands of numbers, a line each would only bloat the file.
-    text = json.dumps(model.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(model.to_dict(), indent=1, ensure_ascii=False)
     atomic_write(path, lambda fh: fh.write(text + "\n"))
     _LOADED.pop(Path(path), None)
 
@@ -325,24 +241,10 @@ def _logistic(X, y, C):
     return {"mean": mean, "scale": scale, "coef": clf.coef_[0], "intercept": clf.intercept_[0]}
 
 
-def _boosted(X, y, params):
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from threadpoolctl import threadpool_limits
-
-    clf = HistGradientBoostingClassifier(early_stopping=False, class_weight="balanced", random_state=0, **params)
-    # One thread: OpenMP threads fighting other jobs for a shared machine's cores run many times slower.
-    with threadpool_limits(1, user_api="openmp"):
-        return _Trees.from_sklearn(clf.fit(X, y)).to_dict()
-
-
-def _fit_stage(variants, matrices, C, boosting=None):
+def _fit_stage(variants, matrices, C):
     X = np.vstack([M[p.known] for (p, _), M in zip(variants, matrices)])
     y = np.concatenate([p.keep[p.known] for p, _ in variants]).astype(int)
-    return _logistic(X, y, C) if boosting is None else _boosted(X, y, boosting)
-
-
-def _stage(numbers):
-    return _Trees.from_dict(numbers) if "roots" in numbers else _Linear(**numbers)
+    return _logistic(X, y, C)
 
 
 def keep_threshold(keep, scores, target=KEEP_TARGET):
@@ -360,7 +262,7 @@ def _folds(groups, n_splits):
     return GroupKFold(n_splits=min(n_splits, len(set(groups))))
 
 
-def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET, blind=False, boosting=BOOSTING):
+def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET, blind=False):
     """Each page's line decisions from a model that never saw the page's site.
 
     ``score_only`` pages are judged but never trained on. The threshold of each fold is
@@ -377,23 +279,18 @@ def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET, bli
     groups = [p.domain for p in everything]
     kept = [None] * len(everything)
     for train, test in _folds(groups, n_splits).split(everything, groups=groups):
-        model = fit([everything[i] for i in train if i < len(pages)], C=C, n_splits=n_splits, target=target,
-                    boosting=boosting)
+        model = fit([everything[i] for i in train if i < len(pages)], C=C, n_splits=n_splits, target=target)
         for i in test:
             page = everything[i]
             kept[i] = model.keep(page.lines, features=page.features(None if blind else page.url))
     return kept
 
 
-def fit(pages, C=0.1, n_splits=5, target=KEEP_TARGET, meta=None, boosting=BOOSTING,
-        labelled_target=LABELLED_TARGET):
+def fit(pages, C=0.1, n_splits=5, target=KEEP_TARGET, meta=None):
     """Fit the line model on pages; the threshold from out-of-fold scores grouped by site.
 
     The second stage learns from the first stage's out-of-fold scores, as it will meet
-    scores of pages the first stage never saw. It is boosted trees with the settings
-    ``boosting`` (of ``HistGradientBoostingClassifier``), or a logistic regression when None.
-    The threshold keeps ``target`` of the marked pages' article lines and ``labelled_target``
-    of the labelled paragraphs (pages with ``known`` lines) on those scores.
+    scores of pages the first stage never saw.
     """
     variants = _variants(pages)
     features = [p.features(url) for p, url in variants]
@@ -407,16 +304,12 @@ def fit(pages, C=0.1, n_splits=5, target=KEEP_TARGET, meta=None, boosting=BOOSTI
     context = [_with_context(X, s) for X, s in zip(features, first_oof)]
     oof = []
     for train, test in folds:
-        second = _stage(_fit_stage([variants[i] for i in train], [context[i] for i in train], C, boosting))
-        oof += [(p.keep[p.known], second.logit(context[i])[p.known], np.full(p.known.sum(), p.marked))
-                for i, p in ((i, variants[i][0]) for i in test)]
-    keep, logits, marked = (np.concatenate(column) for column in zip(*oof))
-    scores = 1 / (1 + np.exp(-logits))
-    # Two aims, two thresholds, the lower one wins: most of the labelled paragraphs are
-    # what the classifier is trained on, and losing them costs more than a kept line of furniture.
-    threshold = keep_threshold(keep[marked], scores[marked], target)
-    if (~marked).any():
-        threshold = min(threshold, keep_threshold(keep[~marked], scores[~marked], labelled_target))
+        second = _Linear(**_fit_stage([variants[i] for i in train], [context[i] for i in train], C))
+        oof += [(variants[i][0].keep[variants[i][0].known], second.logit(context[i])[variants[i][0].known])
+                for i in test]
+    keep = np.concatenate([k for k, _ in oof])
+    scores = 1 / (1 + np.exp(-np.concatenate([s for _, s in oof])))
     meta = {"pages": len(pages), "lines": int(sum(p.known.sum() for p in pages)), "C": C, "keep_target": target,
-            "labelled_target": labelled_target, "boosting": boosting, **(meta or {})}
-    return LineModel(_fit_stage(variants, features, C), _fit_stage(variants, context, C, boosting), threshold, meta)
+            **(meta or {})}
+    return LineModel(_fit_stage(variants, features, C), _fit_stage(variants, context, C),
+                     keep_threshold(keep, scores, target), meta)
