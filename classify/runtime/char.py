@@ -6,6 +6,7 @@ its characters' ranks in the alphabet (1..K, 0 for "past the end") read as the d
 base K+1 number with ``max_n`` digits, left-aligned.
 """
 
+import functools
 import re
 import threading
 from itertools import chain, compress, repeat
@@ -189,7 +190,6 @@ class CharKernel:
         self.analyzer, self.ngram_range, self.sublinear_tf = analyzer, tuple(ngram_range), sublinear_tf
         self.norm, self.lowercase, self.dtype = norm, lowercase, np.dtype(dtype)
         self.table = rank_table(alphabet)
-        self.slots = hash_table(keys)
         self._lock = threading.Lock()
         self._forget()
 
@@ -210,6 +210,12 @@ class CharKernel:
         if start < len(docs) or not blocks:
             blocks.append(self._transform_batch(docs[start:]))
         return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+
+    @functools.cached_property
+    def slots(self):
+        # Built on first use, not at load: a model predicting through the compiled kernel
+        # (classify.runtime.fast) never needs it, and it is most of the load call.
+        return hash_table(self.keys)
 
     def _lookup(self, keys):
         return lookup(self.slots, keys)

@@ -140,10 +140,12 @@ def lexicon(name="codebook"):
     if name not in _LEXICON_CACHE:
         if name not in LEXICONS:
             raise ValueError(f"unknown structure lexicon {name!r}; expected one of {', '.join(LEXICONS)}")
-        families = {**EVENT_FAMILIES, **MARK_FAMILIES}
+        table = _TABLE
         if name == "expanded":
-            families = {f: words + tuple(_expansion().get(f, ())) for f, words in families.items()}
-        _LEXICON_CACHE[name] = _Lexicon(_index(families)[0])
+            added = _expansion()
+            families = {**EVENT_FAMILIES, **MARK_FAMILIES}
+            table = _index({f: words + tuple(added.get(f, ())) for f, words in families.items()})[0]
+        _LEXICON_CACHE[name] = _Lexicon(table)
     return _LEXICON_CACHE[name]
 
 
