@@ -89,8 +89,10 @@ def _predict(args):
 
     from classify.display import show
     from classify.io import atomic_write
-    from classify.predict import dump_record, iter_records, label_stream
+    from classify.predict import count_lines, dump_record, iter_records, label_stream
 
+    if args.alone and not args.segment:
+        raise ClassifyError("--alone goes with --segment (it says how the segmenter judges each page)")
     parallel = _check_scale_args(args)
     if parallel:
         from classify.store import model_from_files, read_model_files
@@ -103,10 +105,12 @@ def _predict(args):
         model = load_model(args.model)
     kept = dict.fromkeys(args.inputs, 0)
     workers = []
+    # The segmenter judges each page with the lines the inputs' other pages share (site templates, sidebars).
+    counts = count_lines(args.inputs) if args.segment and not args.alone else None
 
     def records():
         for path in args.inputs:
-            for r in iter_records(path, segment_records=args.segment):
+            for r in iter_records(path, segment_records=args.segment, counts=counts):
                 kept[path] += 1
                 yield r
 
@@ -114,7 +118,7 @@ def _predict(args):
         from classify.predict import chunks, iter_units
         from classify.scale import label_in_pool, open_pool
 
-        pool = open_pool(files, args.backend, args.jobs, args.scheduler)
+        pool = open_pool(files, args.backend, args.jobs, args.scheduler, counts)
         workers.append(pool.workers)
         items = ((path, chunk) for path in args.inputs for chunk in chunks(iter_units(path, args.segment)))
         for path, labelled_chunk in label_in_pool(pool, items):
@@ -169,7 +173,7 @@ def _check_scale_args(args):
 def _explain(args):
     from classify.explain import format_text, heading, write_html
     from classify.io import atomic_write
-    from classify.predict import iter_records
+    from classify.predict import count_lines, iter_records
     from classify.store import load_model
 
     model = load_model(args.model)
@@ -179,10 +183,12 @@ def _explain(args):
         raise ClassifyError(f"--top must be at least 1, got {args.top}")
     labels = [args.label] if args.label else None
     kept = dict.fromkeys(args.inputs, 0)
+    # The same paragraphs as predict keeps.
+    counts = count_lines(args.inputs) if args.segment else None
 
     def explained():
         for path in args.inputs:
-            for record in iter_records(path, segment_records=args.segment):
+            for record in iter_records(path, segment_records=args.segment, counts=counts):
                 kept[path] += 1
                 yield heading(record), model.explain(record["text"], labels)
 
@@ -289,10 +295,10 @@ def _data_segmentation(args):
                     meta={"marks_sha256": file_sha256(args.marks), "labels_sha256": file_sha256(args.labels)})
         save_line_model(model, args.fit)
         print(f"saved {args.fit}: {len(marked)} marked pages and {len(labelled)} pages of labelled paragraphs, "
-              f"threshold {model.threshold:.3f}")
+              "thresholds " + ", ".join(f"{name} {t:.3f}" for name, t in model.thresholds.items()))
         return
     print("cross-validating by site (a few minutes)...", file=sys.stderr)
-    body = report(cross_validate(args.marks, corpus, table, blind=args.blind))
+    body = report(cross_validate(args.marks, corpus, table, blind=args.blind, crawl=not args.alone))
     atomic_write(args.report, lambda fh: fh.write("# Segmentation\n\n" + body))
     print(body + f"\n(written to {args.report})")
 
@@ -355,6 +361,9 @@ def _parser():
                         "or - for standard input")
     p.add_argument("--segment", action="store_true",
                    help="each record's text is an article: write one record per kept paragraph, with start and end")
+    p.add_argument("--alone", action="store_true",
+                   help="with --segment, judge each page alone, not with the lines the inputs' other pages share "
+                        "(which costs one more reading of the inputs)")
     p.add_argument("--model", default=DEFAULT_MODEL, metavar="DIR", help="model folder (default: %(default)s)")
     p.add_argument("-o", "--output", metavar="FILE", help="write JSONL here instead of standard output")
     p.add_argument("--show", action="store_true",
@@ -439,6 +448,8 @@ def _parser():
                    help="where to write the tables (default: %(default)s)")
     p.add_argument("--blind", action="store_true",
                    help="judge the pages without their addresses (as articles given alone, .txt files)")
+    p.add_argument("--alone", action="store_true",
+                   help="judge each page alone, without its lines' counts over the corpus (as classify.segment(text))")
     p.add_argument("--fit", metavar="FILE", help="instead, fit the line model on all pages and write it here "
                    "(the package's own is classify/segment/line_model.json)")
     corpus_arg(p)

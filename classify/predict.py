@@ -14,7 +14,7 @@ from classify.data import read_text
 from classify.errors import ClassifyError
 from classify.jsonl import kind as json_kind
 from classify.jsonl import records
-from classify.segment import segment
+from classify.segment import LineCounts, segment, site_of, split_lines
 
 # Records labelled per model call: large enough to amortise the vectorised features,
 # small enough to keep memory flat (see classify.model.PREDICT_BATCH).
@@ -29,11 +29,32 @@ MAX_TEXT = 1_000_000
 MAX_LINE = 64 * 2**20
 
 
-def _paragraphs(text, fields):
+def _field(fields, name):
+    return fields.get(name) if isinstance(fields.get(name), str) else None
+
+
+def _paragraphs(text, fields, counts=None):
     """One record per paragraph the segmenter keeps: ``fields`` plus start, end and text."""
     # A record's address tells the segmenter a listing page (tag, section, archive) apart.
-    url = fields.get("url") if isinstance(fields.get("url"), str) else None
-    return ({**fields, "start": p.start, "end": p.end, "text": p.text} for p in segment(text, url))
+    url = _field(fields, "url")
+    return ({**fields, "start": p.start, "end": p.end, "text": p.text}
+            for p in segment(text, url, counts=counts, site=site_of(url, _field(fields, "domain"))))
+
+
+def count_lines(paths):
+    """The lines of every article in ``paths``, counted over them all: the crawl's
+    :class:`~classify.segment.LineCounts` (see :func:`iter_records`).
+
+    Each input is read once more for this, so standard input (``-``) is not counted: with
+    it among the inputs, or with fewer than two articles, this is None and every page
+    is judged alone.
+    """
+    if "-" in paths:
+        return None
+    pages = (([p.text for p in split_lines(record["text"])], site_of(_field(record, "url"), _field(record, "domain")))
+             for path in paths for record, article in iter_units(path, True) if article)
+    counts = LineCounts.count(pages)
+    return counts if counts.pages > 1 else None
 
 
 def _lines(raw, source):
@@ -174,12 +195,13 @@ def _units(kind, lines, source, segment_records):
         raise ClassifyError(f"{source}: the input is empty")
 
 
-def expand(record, article):
+def expand(record, article, counts=None):
     """The records to label from one unit of :func:`iter_units`: the record itself, or, for an
-    article, one record per kept paragraph (its other fields plus start, end and text)."""
+    article, one record per kept paragraph (its other fields plus start, end and text),
+    judged with the crawl's ``counts`` when given."""
     if not article:
         return [record]
-    return list(_paragraphs(record["text"], {k: v for k, v in record.items() if k != "text"}))
+    return list(_paragraphs(record["text"], {k: v for k, v in record.items() if k != "text"}, counts))
 
 
 def iter_units(path, segment_records=False):
@@ -212,7 +234,7 @@ def iter_units(path, segment_records=False):
         yield from _units(kind, _lines(raw, path), path, segment_records)
 
 
-def iter_records(path, segment_records=False):
+def iter_records(path, segment_records=False, counts=None):
     """The records to label from one input, read lazily.
 
     Parameters
@@ -224,6 +246,10 @@ def iter_records(path, segment_records=False):
     segment_records : bool
         Treat each record's ``text`` as an article: yield one record per paragraph the
         segmenter keeps, with the record's other fields plus ``start``, ``end`` and ``text``.
+    counts : LineCounts, optional
+        The lines of the crawl the articles belong to (:func:`count_lines` of the inputs,
+        this one among them): the segmenter then also drops the lines a site prints on
+        many pages. Each record's site is its ``domain`` field, else its ``url``'s host.
 
     Yields
     ------
@@ -241,7 +267,7 @@ def iter_records(path, segment_records=False):
         column twice. The message names the file and line (or row) and what was expected.
     """
     for record, article in iter_units(path, segment_records):
-        yield from expand(record, article)
+        yield from expand(record, article, counts)
 
 
 def chunks(units, records=None, chars=None):
@@ -261,9 +287,9 @@ def chunks(units, records=None, chars=None):
         yield chunk
 
 
-def label_units(model, units):
+def label_units(model, units, counts=None):
     """Expand a chunk of units and label every record: the work of one parallel task."""
-    return label_records(model, [r for record, article in units for r in expand(record, article)])
+    return label_records(model, [r for record, article in units for r in expand(record, article, counts)])
 
 
 def read_records(path):

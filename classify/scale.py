@@ -27,7 +27,7 @@ CONNECT_TIMEOUT = 10
 
 _models = {}
 _models_lock = threading.Lock()
-_files = None
+_files = _counts = None
 
 
 def _model(files):
@@ -43,23 +43,23 @@ def _model(files):
         return _models[key]
 
 
-def _label(files, chunk):
+def _label(files, chunk, counts=None):
     from classify.predict import label_units
 
-    return label_units(_model(files), chunk)
+    return label_units(_model(files), chunk, counts)
 
 
-def _init_local(files):
+def _init_local(files, counts):
     import signal
 
-    global _files
+    global _files, _counts
     # The main process handles Ctrl-C and stops the workers; they print nothing of it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _files = files
+    _files, _counts = files, counts
 
 
 def _label_local(chunk):
-    return _label(_files, chunk)
+    return _label(_files, chunk, _counts)
 
 
 def in_order(submit, result, items, window):
@@ -84,7 +84,7 @@ def available_cores():
 class LocalPool:
     """``jobs`` worker processes on this machine (forkserver where the platform has it, else spawn)."""
 
-    def __init__(self, files, jobs):
+    def __init__(self, files, jobs, counts=None):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -94,7 +94,8 @@ class LocalPool:
             # The server imports the package once; every worker forks from it with the imports done.
             context.set_forkserver_preload(["classify.predict", "classify.store", "classify.scale"])
         self.workers = jobs
-        self.executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_local, initargs=(files,))
+        self.executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_local,
+                                            initargs=(files, counts))
 
     def map(self, items):
         return in_order(self._submit, self._result, items, WINDOW * self.workers)
@@ -183,7 +184,7 @@ def _check_address(address):
 class DaskPool:
     """The workers of a Dask cluster: the one at ``scheduler``, or a LocalCluster of ``jobs`` processes."""
 
-    def __init__(self, files, scheduler=None, jobs=None):
+    def __init__(self, files, scheduler=None, jobs=None, counts=None):
         self.client, self.cluster = dask_client(scheduler, jobs)
         try:
             self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
@@ -193,11 +194,11 @@ class DaskPool:
         threads = sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values())
         self.workers = max(threads, 1)
         # Sent once to every worker, not once per chunk.
-        [self.files] = self.client.scatter([files], broadcast=True, hash=False)
+        self.files, self.counts = self.client.scatter([files, counts], broadcast=True, hash=False)
 
     def map(self, items):
-        return in_order(lambda chunk: self.client.submit(_label, self.files, chunk, pure=False), self._result,
-                        items, WINDOW * self.workers)
+        return in_order(lambda chunk: self.client.submit(_label, self.files, chunk, self.counts, pure=False),
+                        self._result, items, WINDOW * self.workers)
 
     @staticmethod
     def _result(future):
@@ -222,12 +223,12 @@ class DaskPool:
             self.cluster = None
 
 
-def open_pool(files, backend, jobs=None, scheduler=None):
+def open_pool(files, backend, jobs=None, scheduler=None, counts=None):
     """A :class:`LocalPool` or :class:`DaskPool` over the model files from
-    :func:`classify.store.read_model_files`."""
+    :func:`classify.store.read_model_files` (and the crawl's line ``counts``, for the segmenter)."""
     if backend == "dask":
-        return DaskPool(files, scheduler, jobs)
-    return LocalPool(files, jobs)
+        return DaskPool(files, scheduler, jobs, counts)
+    return LocalPool(files, jobs, counts)
 
 
 def label_in_pool(pool, items):

@@ -24,6 +24,7 @@ GROUPS = {
     "neighbours' features (@±1, @±2)": [n for n in FEATURE_NAMES if "@" in n],
     "page shape (page_*)": [n for n in FEATURE_NAMES if n.startswith("page_")],
     "line rules (rule_furniture, strong, weak, teaser)": ["rule_furniture", "strong", "weak", "teaser"],
+    "the crawl's line counts (crawl_pages, crawl_site_pages)": ["crawl_pages", "crawl_site_pages"],
 }
 
 
@@ -42,8 +43,8 @@ def main():
     for name, columns in GROUPS.items():
         off = [FEATURE_NAMES.index(c) for c in columns]
 
-        def features(page, url, off=off):
-            X = original(page, url).copy()
+        def features(page, url, crawl=True, off=off):
+            X = original(page, url, crawl).copy()
             X[:, off] = 0
             return X
 

@@ -39,13 +39,14 @@ from classify.data import load_labels
 from classify.segment.evaluate import _labels_csv_pages, _page_sets
 from classify.segment.features import FEATURE_NAMES, is_listing_url
 from classify.segment.model import (KEEP_TARGET, SHORT_WORDS, _fit_stage, _folds, _Linear, _variants, _with_context,
-                                    keep_threshold, training_pages)
+                                    add_repeats, corpus_counts, keep_threshold, training_pages)
 
 from experiments.segmentation_stories import BLOCK_FEATURES, block_features, block_scores
 
 LABELLED_TARGET = 0.995
 MARKED = set()
-CACHE = Path("experiments/cache/segmentation_boosting.pkl")
+# Named by the line features' count, so a cache of other features is never read.
+CACHE = Path(f"experiments/cache/segmentation_boosting_{len(FEATURE_NAMES)}.pkl")
 _RULE, _LOG_WORDS = FEATURE_NAMES.index("rule_furniture"), FEATURE_NAMES.index("log_words")
 GRID = [dict(learning_rate=0.1, max_leaf_nodes=leaves, l2_regularization=1.0, max_iter=150, min_samples_leaf=40)
         for leaves in (7, 15)]
@@ -55,8 +56,10 @@ def _data():
     """Marked pages, labelled pages, pages to score; each (page, url) variant's features and block features."""
     corpus = load_corpus()
     table = load_labels("data/labels.csv", corpus)
-    marked, extra = training_pages("data/segmentation.csv", corpus, table)
+    counts = corpus_counts(corpus)
+    marked, extra = training_pages("data/segmentation.csv", corpus, table, counts)
     scored = _labels_csv_pages(table, corpus)
+    add_repeats(scored, corpus, counts)
     sets = _page_sets("data/segmentation.csv")
     if CACHE.is_file():
         cache = pickle.loads(CACHE.read_bytes())
@@ -137,7 +140,8 @@ def _stack(variants, mats, idx):
 
 def fit(pages, mats_of, cfg, n_splits=5):
     """A fitted two-stage model: (first stage, second stage's decision function, threshold, chosen params)."""
-    variants = _variants(pages)
+    # Pages judged with their crawl's counts (as make segmentation does), with and without addresses.
+    variants = [(p, url) for p, url, crawl in _variants(pages) if crawl == (p.repeats is not None)]
     mats = [mats_of[(p.doc_id, url)] for p, url in variants]
     groups = [p.domain for p, _ in variants]
     folds = list(_folds(groups, n_splits).split(variants, groups=groups))

@@ -135,8 +135,8 @@ def run(pages, marked, columns=None, scores=False, in_sample=False):
     """
     original, context = Page.features, line_model._with_context
 
-    def features(page, url):
-        X = original(page, url)
+    def features(page, url, crawl=True):
+        X = original(page, url, crawl)
         if columns is None:
             return X
         extra = block_features(page.lines, url)[:, columns] if page.lines else np.zeros((0, len(columns)))

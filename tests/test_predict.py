@@ -38,6 +38,41 @@ def test_segment_writes_one_record_per_kept_paragraph_of_each_article(trained_mo
     assert f"wrote {len(expected)} records to {out}" in err and "paragraphs/s" in err
 
 
+def test_segment_judges_each_page_with_the_lines_its_crawl_shares(trained_model, tmp_path, capsys):
+    from classify.predict import count_lines
+    from classify.segment import site_of
+
+    sidebar = "أعلنت وزارة الصحة افتتاح مستشفى جديد في العاصمة يضم مئتي سرير ويخدم أكثر من مليون نسمة ."
+    pages = [{"url": f"https://www.site.example/news/{k}", **a, "text": a["text"] + "\n" + sidebar}
+             for k, a in enumerate(ARTICLES * 2)]
+    source = tmp_path / "crawl.jsonl"
+    source.write_text(_jsonl(pages), encoding="utf-8")
+    counts = count_lines([str(source)])
+    assert counts.pages == 4 and count_lines(["-"]) is None
+    assert count_lines([str(SEED_ARTICLE)]) is None  # one page: nothing to share
+    assert counts.features([sidebar], "site.example")[0, 1] > 0
+    for flags, crawl in (([], counts), (["--alone"], None)):
+        out = tmp_path / "out.jsonl"
+        status, _, err = run(["predict", "--model", trained_model, "--segment", source, "-o", out, *flags], capsys)
+        assert status == 0, err
+        got = [(r["url"], r["start"], r["end"]) for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())]
+        assert got == [(a["url"], p.start, p.end) for a in pages
+                       for p in segment(a["text"], a["url"], counts=crawl, site=site_of(a["url"]))]
+
+
+def test_crawl_counting_refuses_what_labelling_would(trained_model, tmp_path, capsys):
+    from conftest import one_line_error
+
+    source = tmp_path / "crawl.jsonl"
+    source.write_text(_jsonl(ARTICLES) + '{"text": 3}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    status, _, err = run(["predict", "--model", trained_model, "--segment", source, "-o", out], capsys)
+    one_line_error(status, err, "line 3")
+    status, _, err = run(["predict", "--model", trained_model, SEED_ARTICLE, "-o", out, "--alone"], capsys)
+    one_line_error(status, err, "--alone goes with --segment")
+    assert not out.exists()
+
+
 def test_csv_and_gzipped_csv_read_the_same(trained_model, tmp_path, capsys):
     rows = [{"id": "c1", "text": "نفت المصادر صحة الأنباء, عن سقوط حمص"}, {"id": "c2", "text": "سطر\nثان"}]
     buffer = io.StringIO()

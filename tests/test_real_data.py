@@ -64,18 +64,23 @@ def test_segmenter_cross_validated_by_site_keeps_article_lines_and_drops_furnitu
     assert lab["not on a listing page kept"] / lab["not on a listing page"] >= 0.985
 
 
-def test_shipped_segmenter_keeps_the_labelled_paragraphs(labels):
+@pytest.mark.parametrize("crawl", [False, True], ids=["page alone", "with the corpus as its crawl"])
+def test_shipped_segmenter_keeps_the_labelled_paragraphs(labels, crawl):
     from classify.corpus import load_corpus
-    from classify.segment import segment
+    from classify.segment import segment, site_of
     from classify.segment.features import is_listing_url
+    from classify.segment.model import corpus_counts
 
     corpus = load_corpus(REAL_CORPUS)
+    counts = corpus_counts(corpus) if crawl else None
     kept, total, kept_labelled, labelled = 0, 0, 0, 0
     for doc_id, rows in labels.groupby("doc_id"):
-        url = corpus[doc_id].meta.get("url")
+        meta = corpus[doc_id].meta
+        url = meta.get("url")
         if is_listing_url(url):
             continue  # a listing page is furniture throughout under codebook v3
-        spans = {(p.start, p.end) for p in segment(corpus[doc_id].text, url)}
+        spans = {(p.start, p.end) for p in segment(corpus[doc_id].text, url, counts=counts,
+                                                   site=site_of(url, meta.get("domain")))}
         for row in rows.itertuples():
             total += 1
             kept += (row.start, row.end) in spans

@@ -133,7 +133,8 @@ def test_shipped_line_model_loads_and_matches_the_features():
 
     model = load_line_model()
     assert MODEL_FILE.is_file() and model is not None
-    assert 0 < model.threshold < 1 and model.meta["pages"] >= 200
+    assert set(model.thresholds) == {"alone", "crawl"} and all(0 < t < 1 for t in model.thresholds.values())
+    assert model.meta["pages"] >= 200
 
 
 def _marks_file(tmp_path, corpus, spoil=None):

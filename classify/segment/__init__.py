@@ -5,16 +5,19 @@ paragraphs, as the codebook defines the unit). Each line of a page is judged wit
 page around it by a learned line model (:mod:`classify.segment.model`, features in
 :mod:`classify.segment.features`), which takes the line rules of
 :mod:`classify.segment.rules` as some of its features; without the shipped model file
-the rules decide alone.
+the rules decide alone. Given the counts of a crawl's lines
+(:class:`~classify.segment.repeats.LineCounts`), it also knows which lines the site
+prints on its other pages.
 """
 
 from classify.segment.model import load_line_model
+from classify.segment.repeats import LineCounts, site_of
 from classify.segment.rules import Paragraph, is_furniture, segment_by_rules, split_lines
 
-__all__ = ["Paragraph", "is_furniture", "segment", "segment_by_rules", "split_lines"]
+__all__ = ["LineCounts", "Paragraph", "is_furniture", "segment", "segment_by_rules", "split_lines"]
 
 
-def segment(text, url=None, model=None):
+def segment(text, url=None, model=None, counts=None, site=None):
     """Split an article into its paragraphs, dropping page furniture.
 
     Parameters
@@ -26,6 +29,11 @@ def segment(text, url=None, model=None):
         pages, all furniture under the codebook) often say so there.
     model : LineModel, optional
         The line model to judge with; the shipped one by default.
+    counts : LineCounts, optional
+        The lines of the crawl this page belongs to, this page among them: a line the
+        site prints on many pages is a template or another story.
+    site : str, optional
+        The page's site, as the counts know it (default: the host of ``url``).
 
     Returns
     -------
@@ -39,5 +47,7 @@ def segment(text, url=None, model=None):
     lines = split_lines(text)
     if not lines:
         return []
-    keep = model.keep([p.text for p in lines], url)
+    texts = [p.text for p in lines]
+    repeats = None if counts is None else counts.features(texts, site or site_of(url))
+    keep = model.keep(texts, url, repeats=repeats)
     return [p for p, k in zip(lines, keep) if k]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from classify.segment.features import is_listing_url
-from classify.segment.model import KEEP_TARGET, Page, out_of_fold, read_marks, training_pages
+from classify.segment.model import KEEP_TARGET, Page, add_repeats, corpus_counts, out_of_fold, read_marks, \
+    training_pages
 from classify.segment.rules import segment_by_rules, split_lines
 
 
@@ -55,7 +56,7 @@ def _labels_csv_pages(table, corpus):
     return pages
 
 
-def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEEP_TARGET, blind=False):
+def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEEP_TARGET, blind=False, crawl=True):
     """Out-of-fold scores of the line model (and of the rules) by page set and by site.
 
     Parameters
@@ -68,6 +69,9 @@ def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEE
         labelled paragraphs as article lines), and every labelled paragraph is scored.
     blind : bool
         Judge every page without its address (as an article given alone, a ``.txt``).
+    crawl : bool
+        Judge every page with its lines' counts over the corpus, its crawl (as ``predict
+        --segment`` does over a file of pages); without, each page is judged alone.
 
     Returns
     -------
@@ -75,13 +79,17 @@ def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEE
         ``sets`` and ``domains``: name -> (model Tally, rules Tally); ``labelled``: counts
         of labelled paragraphs kept (all, with a label, and on pages not named listings).
     """
+    counts = corpus_counts(corpus)
     if table is None:
         marked, extra = read_marks(marks_path, corpus), []
+        add_repeats(marked, corpus, counts)
     else:
-        marked, extra = training_pages(marks_path, corpus, table)
+        marked, extra = training_pages(marks_path, corpus, table, counts)
     sets = {p.doc_id: s for p, s in zip(marked, _page_sets(marks_path))}
     scored = _labels_csv_pages(table, corpus) if table is not None else []
-    kept = out_of_fold(marked + extra, score_only=scored, C=C, n_splits=n_splits, target=target, blind=blind)
+    add_repeats(scored, corpus, counts)
+    kept = out_of_fold(marked + extra, score_only=scored, C=C, n_splits=n_splits, target=target, blind=blind,
+                       crawl=crawl)
     by_set, by_domain = defaultdict(lambda: (Tally(), Tally())), defaultdict(lambda: (Tally(), Tally()))
     for page, k in zip(marked, kept):
         text = corpus[page.doc_id].text
@@ -100,7 +108,7 @@ def cross_validate(marks_path, corpus, table=None, C=0.1, n_splits=5, target=KEE
                     labelled[name] += 1
                     labelled[name + " kept"] += int(is_kept)
     return {"sets": dict(by_set), "domains": dict(by_domain), "labelled": dict(labelled),
-            "pages": len(marked), "training_pages": len(marked) + len(extra), "blind": blind}
+            "pages": len(marked), "training_pages": len(marked) + len(extra), "blind": blind, "crawl": crawl}
 
 
 def _page_sets(marks_path):
@@ -124,8 +132,10 @@ def report(result):
     head = ("| pages | n | article lines kept | furniture lines dropped | rules: kept | rules: dropped |\n"
             "|---|---:|---:|---:|---:|---:|")
     lines = ["Line model, out of fold by site (no page's site was trained on), against the line rules alone; "
-             + ("pages judged without their addresses." if result.get("blind")
-                else "pages judged with their addresses."),
+             + ("pages judged without their addresses" if result.get("blind")
+                else "pages judged with their addresses")
+             + (", with their lines' counts over the corpus as their crawl." if result.get("crawl")
+                else ", each alone (no crawl's counts)."),
              "", head]
     for name, (model, rules) in result["sets"].items():
         lines.append(_row(name, model, rules))

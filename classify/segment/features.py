@@ -3,8 +3,10 @@
 A teaser of another story reads like prose, so a line alone does not tell it from the
 article; the page does. Each line gets its own shape (the line rules' measurements),
 where it stands (position, the densest run of prose, what follows an end-of-article
-marker), how much it shares with the main story's words, and the same measurements of
-its neighbours, since furniture comes in runs (menus, teaser lists, footers).
+marker), how much it shares with the main story's words, the same measurements of its
+neighbours, since furniture comes in runs (menus, teaser lists, footers), and, when the
+page comes with its crawl, on how many other pages the line stands
+(:mod:`classify.segment.repeats`).
 """
 
 import math
@@ -75,7 +77,7 @@ def _url_features(url):
     return [float(bool(_LISTING_URL.search(url))), float(home), float(bool(article_id)), 0.0]
 
 
-def page_features(lines, url=None):
+def page_features(lines, url=None, repeats=None):
     """One row of features per line of a page.
 
     Parameters
@@ -84,6 +86,10 @@ def page_features(lines, url=None):
         The page's non-blank lines, in order (:func:`classify.segment.split_lines`).
     url : str, optional
         The page's address: a listing page (tag, section, search, archive) often says so there.
+    repeats : ndarray of shape (n_lines, 2), optional
+        On how many other pages of the crawl each line stands, in all and on the page's
+        site (:meth:`classify.segment.repeats.LineCounts.features`); without it the
+        columns are zero and ``no_crawl`` is one.
 
     Returns
     -------
@@ -92,6 +98,8 @@ def page_features(lines, url=None):
     n = len(lines)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
+    crawl = np.column_stack([np.zeros((n, 2)), np.ones(n)]) if repeats is None else \
+        np.column_stack([np.asarray(repeats, dtype=float).reshape(n, 2), np.zeros(n)])
     signals = [line_signals(line) for line in lines]
     heads = [" ".join(line.split()[:6]) for line in lines]
     own = np.array([_own(line, s, float(heads.count(h) > 1 and s["words"] >= 3))
@@ -123,7 +131,7 @@ def page_features(lines, url=None):
     shares = own[:, [_OWN.index("ellipsis"), _OWN.index("dates"), _OWN.index("rule_furniture")]].mean(axis=0)
     page = np.tile([math.log1p(n), math.log1p(max(words)), math.log1p(last - first + 1), *shares, *_url_features(url)],
                    (n, 1))
-    return np.hstack([own, context, *near, page])
+    return np.hstack([own, context, *near, page, crawl])
 
 
 FEATURE_NAMES = (
@@ -133,4 +141,5 @@ FEATURE_NAMES = (
     + tuple(f"{name}@{k:+d}" for k in _NEIGHBOURS for name in ("log_words", "sentences", "rule_furniture"))
     + ("page_log_lines", "page_log_max_words", "page_log_main_lines", "page_ellipsis", "page_dates",
        "page_rule_furniture", "url_listing", "url_home", "url_article_id", "url_missing")
+    + ("crawl_pages", "crawl_site_pages", "no_crawl")
 )

@@ -3,10 +3,11 @@
 Two standardised logistic regressions over :func:`classify.segment.features.page_features`
 (the second also sees the first's scores of the neighbouring lines and of the page). It
 ships as a small JSON file of numbers (``line_model.json`` beside this module: the
-feature names, scalings, weights, the keep threshold, the SHA-256 of the marks and labels
-it was fitted on) whose own SHA-256 is checked on load, so nothing executable is ever loaded. The
+feature names, scalings, weights, the keep thresholds, the SHA-256 of the marks and labels
+it was fitted on) whose own SHA-256 is checked on load, so nothing executable is ever loaded. A
 threshold is the highest score that still keeps ``KEEP_TARGET`` of the article lines,
-chosen on out-of-fold scores of the training pages, grouped by site.
+chosen on out-of-fold scores of the training pages, grouped by site; there is one for each
+part of the model (a page alone, or with its crawl's line counts).
 """
 
 import hashlib
@@ -19,16 +20,20 @@ import numpy as np
 
 from classify.errors import ClassifyError
 from classify.segment.features import FEATURE_NAMES, is_listing_url, page_features
+from classify.segment.repeats import LineCounts, site_of
 from classify.segment.rules import split_lines
 
 MODEL_FILE = Path(__file__).with_name("line_model.json")
-FORMAT = 2
+FORMAT = 3
 #: Share of article (and mixed) lines the threshold keeps on the training pages' out-of-fold scores.
 KEEP_TARGET = 0.985
 MARKS = ("article", "mixed", "furniture")
 #: A line of at most this many words that the line rules call furniture is dropped whatever its score.
 SHORT_WORDS = 10
 _RULE, _LOG_WORDS = FEATURE_NAMES.index("rule_furniture"), FEATURE_NAMES.index("log_words")
+#: The line model's two parts: for a page judged alone, and for a page with its crawl's line counts.
+PARTS = ("alone", "crawl")
+_NO_CRAWL = FEATURE_NAMES.index("no_crawl")
 
 
 @dataclass
@@ -45,50 +50,66 @@ class Page:
     lines: list
     keep: np.ndarray
     known: np.ndarray = None
+    #: On how many other pages of the crawl each line stands (see :mod:`classify.segment.repeats`).
+    repeats: np.ndarray = None
 
     def __post_init__(self):
         if self.known is None:
             self.known = np.ones(len(self.lines), dtype=bool)
         self._features = {}
 
-    def features(self, url):
+    def features(self, url, crawl=True):
         # Cross-validation refits many times on the same pages: compute each page once.
-        if url not in self._features:
-            self._features[url] = page_features(self.lines, url)
-        return self._features[url]
+        key = (url, crawl and self.repeats is not None)
+        if key not in self._features:
+            self._features[key] = page_features(self.lines, url, self.repeats if key[1] else None)
+        return self._features[key]
 
 
 class LineModel:
-    """Scores each line of a page; a line is kept when its score reaches ``threshold``.
+    """Scores each line of a page; a line is kept when its score reaches its threshold.
 
     Two linear stages: the first scores each line from its features; the second adds the
     first's scores of the line's neighbours and of the whole page, because furniture
-    comes in runs (a teaser list, a footer) and a listing is furniture throughout.
+    comes in runs (a teaser list, a footer) and a listing is furniture throughout. There
+    is one such pair for a page judged alone and one for a page with its crawl's line
+    counts (:data:`PARTS`), as the other signals weigh differently beside the counts;
+    each has its threshold.
     """
 
-    def __init__(self, first, second, threshold, meta=None):
-        self.first, self.second = _Linear(**first), _Linear(**second)
-        self.threshold, self.meta = float(threshold), dict(meta or {})
+    def __init__(self, parts, meta=None):
+        self.parts = {name: _Part(**parts[name]) for name in PARTS}
+        self.meta = dict(meta or {})
 
-    def scores(self, lines, url=None, features=None):
-        """Probability that each line of a page is article text (``lines``: list of str)."""
-        X = page_features(lines, url) if features is None else features
-        return 1 / (1 + np.exp(-self.second.logit(_with_context(X, self.first.logit(X)))))
+    def _part(self, X):
+        return self.parts["crawl" if len(X) and X[0, _NO_CRAWL] == 0 else "alone"]
 
-    def keep(self, lines, url=None, features=None):
+    def scores(self, lines, url=None, features=None, repeats=None):
+        """Probability that each line of a page is article text (``lines``: list of str;
+        ``repeats``: the lines' counts over the crawl, :meth:`LineCounts.features`)."""
+        X = page_features(lines, url, repeats) if features is None else features
+        return self._part(X).scores(X)
+
+    def keep(self, lines, url=None, features=None, repeats=None):
         """Which lines to keep: score at the threshold, unless the rules call a short line furniture.
 
         Crawled pages glue their furniture into long lines, so the marked pages hold
         almost no short lines to learn from; a page with one element per line (the seed
         article) has many, and for those the rules' verdict stands.
         """
-        X = page_features(lines, url) if features is None else features
+        X = page_features(lines, url, repeats) if features is None else features
         short_furniture = (X[:, _RULE] > 0) & (X[:, _LOG_WORDS] <= np.log1p(SHORT_WORDS))
-        return (self.scores(lines, features=X) >= self.threshold) & ~short_furniture
+        part = self._part(X)
+        return (part.scores(X) >= part.threshold) & ~short_furniture
+
+    @property
+    def thresholds(self):
+        """Each part's threshold."""
+        return {name: self.parts[name].threshold for name in PARTS}
 
     def to_dict(self):
-        body = {"format": FORMAT, "features": list(FEATURE_NAMES), "first": self.first.to_dict(),
-                "second": self.second.to_dict(), "threshold": self.threshold, "meta": self.meta}
+        body = {"format": FORMAT, "features": list(FEATURE_NAMES),
+                "parts": {name: self.parts[name].to_dict() for name in PARTS}, "meta": self.meta}
         return {**body, "sha256": _digest(body)}
 
     @classmethod
@@ -101,9 +122,23 @@ class LineModel:
         if data.get("features") != list(FEATURE_NAMES):
             raise ClassifyError(f"{where}: fitted on other features than this version computes; refit it")
         try:
-            return cls(data["first"], data["second"], data["threshold"], data["meta"])
+            return cls(data["parts"], data["meta"])
         except (KeyError, TypeError, ValueError) as err:
             raise ClassifyError(f"{where}: not a complete line model ({type(err).__name__}: {err})") from None
+
+
+class _Part:
+    """One pair of stages and its threshold."""
+
+    def __init__(self, first, second, threshold):
+        self.first, self.second = _Linear(**first), _Linear(**second)
+        self.threshold = float(threshold)
+
+    def scores(self, X):
+        return 1 / (1 + np.exp(-self.second.logit(_with_context(X, self.first.logit(X)))))
+
+    def to_dict(self):
+        return {"first": self.first.to_dict(), "second": self.second.to_dict(), "threshold": self.threshold}
 
 
 class _Linear:
@@ -220,16 +255,37 @@ def labelled_pages(table, corpus, skip=()):
     return pages
 
 
-def training_pages(marks_path, corpus, table):
-    """The marked pages, and the pages of ``table``'s labelled paragraphs not among them."""
+def training_pages(marks_path, corpus, table, counts=None):
+    """The marked pages, and the pages of ``table``'s labelled paragraphs not among them,
+    each with its lines' counts over the whole corpus as the crawl (or over ``counts``)."""
     marked = read_marks(marks_path, corpus)
-    return marked, labelled_pages(table, corpus, skip={p.doc_id for p in marked})
+    labelled = labelled_pages(table, corpus, skip={p.doc_id for p in marked})
+    add_repeats(marked + labelled, corpus, counts)
+    return marked, labelled
+
+
+def corpus_counts(corpus):
+    """:class:`LineCounts` of every page of ``corpus`` (dict of Article), each page's site by
+    :func:`~classify.segment.repeats.site_of`."""
+    return LineCounts.count(([p.text for p in split_lines(a.text)], site_of(a.meta.get("url"), a.meta.get("domain")))
+                            for a in corpus.values())
+
+
+def add_repeats(pages, corpus, counts=None):
+    """Give each page its lines' counts over ``corpus`` (or over ``counts``, when given)."""
+    counts = counts or corpus_counts(corpus)
+    for page in pages:
+        meta = corpus[page.doc_id].meta
+        page.repeats = counts.features(page.lines, site_of(meta.get("url"), meta.get("domain")))
+        page._features = {}
 
 
 def _variants(pages):
-    # Each page twice, with its address and without: a model fitted only on pages with
-    # addresses would misjudge the text of a page given alone (the seed article, a .txt).
-    return [(p, p.url) for p in pages] + [(p, None) for p in pages if p.url]
+    # Each page with its address and without, and with its crawl's counts and without: a
+    # model fitted only on pages with both would misjudge a page given alone (the seed
+    # article, a .txt) or a page of a crawl whose records have no address.
+    urls = [(p, url) for p in pages for url in ((p.url, None) if p.url else (None,))]
+    return [(p, url, crawl) for p, url in urls for crawl in ((True, False) if p.repeats is not None else (False,))]
 
 
 def _logistic(X, y, C):
@@ -242,8 +298,8 @@ def _logistic(X, y, C):
 
 
 def _fit_stage(variants, matrices, C):
-    X = np.vstack([M[p.known] for (p, _), M in zip(variants, matrices)])
-    y = np.concatenate([p.keep[p.known] for p, _ in variants]).astype(int)
+    X = np.vstack([M[p.known] for (p, *_), M in zip(variants, matrices)])
+    y = np.concatenate([p.keep[p.known] for p, *_ in variants]).astype(int)
     return _logistic(X, y, C)
 
 
@@ -262,7 +318,7 @@ def _folds(groups, n_splits):
     return GroupKFold(n_splits=min(n_splits, len(set(groups))))
 
 
-def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET, blind=False):
+def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET, blind=False, crawl=True):
     """Each page's line decisions from a model that never saw the page's site.
 
     ``score_only`` pages are judged but never trained on. The threshold of each fold is
@@ -273,29 +329,49 @@ def out_of_fold(pages, score_only=(), C=0.1, n_splits=5, target=KEEP_TARGET, bli
     -------
     list of ndarray of bool
         Per page of ``pages`` then of ``score_only``, which lines are kept (judged with
-        the page's address when it has one, unless ``blind``).
+        the page's address when it has one, unless ``blind``, and with its lines' counts
+        over the crawl when it has them, unless not ``crawl``).
     """
     everything = list(pages) + list(score_only)
     groups = [p.domain for p in everything]
     kept = [None] * len(everything)
     for train, test in _folds(groups, n_splits).split(everything, groups=groups):
-        model = fit([everything[i] for i in train if i < len(pages)], C=C, n_splits=n_splits, target=target)
+        model = fit([everything[i] for i in train if i < len(pages)], C=C, n_splits=n_splits, target=target,
+                    only=crawl)
         for i in test:
             page = everything[i]
-            kept[i] = model.keep(page.lines, features=page.features(None if blind else page.url))
+            kept[i] = model.keep(page.lines, features=page.features(None if blind else page.url, crawl))
     return kept
 
 
-def fit(pages, C=0.1, n_splits=5, target=KEEP_TARGET, meta=None):
-    """Fit the line model on pages; the threshold from out-of-fold scores grouped by site.
+def fit(pages, C=0.1, n_splits=5, target=KEEP_TARGET, meta=None, only=None):
+    """Fit the line model on pages; the thresholds from out-of-fold scores grouped by site.
 
-    The second stage learns from the first stage's out-of-fold scores, as it will meet
-    scores of pages the first stage never saw.
+    Each part (:data:`PARTS`) is fitted on the pages as that part meets them: alone, or
+    with their crawl's counts (pages without counts make the crawl part the alone part).
+    ``only`` (True for the crawl part, False for the other) fits just that part and
+    copies it to the other, for an evaluation that needs one.
     """
     variants = _variants(pages)
-    features = [p.features(url) for p, url in variants]
-    folds = list(_folds([p.domain for p, _ in variants], n_splits).split(variants,
-                                                                         groups=[p.domain for p, _ in variants]))
+    wanted = [crawl for crawl in (False, True) if any(v[2] == crawl for v in variants)]
+    parts = {crawl: _fit_part([v for v in variants if v[2] == crawl], C, n_splits, target)
+             for crawl in ([only] if only in wanted else wanted)}
+    alone = parts.get(False) or parts[True]
+    meta = {"pages": len(pages), "lines": int(sum(p.known.sum() for p in pages)), "C": C, "keep_target": target,
+            **(meta or {})}
+    return LineModel({"alone": alone, "crawl": parts.get(True, alone)}, meta)
+
+
+def _fit_part(variants, C, n_splits, target):
+    """Two stages fitted on ``variants``, and the threshold that keeps ``target`` of their article lines.
+
+    The second stage learns from the first stage's out-of-fold scores, as it will meet
+    scores of pages the first stage never saw. One threshold serves pages with and without
+    their addresses: one each would keep fewer labelled paragraphs of pages with addresses.
+    """
+    features = [p.features(url, crawl) for p, url, crawl in variants]
+    groups = [p.domain for p, *_ in variants]
+    folds = list(_folds(groups, n_splits).split(variants, groups=groups))
     first_oof = [None] * len(variants)
     for train, test in folds:
         first = _Linear(**_fit_stage([variants[i] for i in train], [features[i] for i in train], C))
@@ -309,7 +385,5 @@ def fit(pages, C=0.1, n_splits=5, target=KEEP_TARGET, meta=None):
                 for i in test]
     keep = np.concatenate([k for k, _ in oof])
     scores = 1 / (1 + np.exp(-np.concatenate([s for _, s in oof])))
-    meta = {"pages": len(pages), "lines": int(sum(p.known.sum() for p in pages)), "C": C, "keep_target": target,
-            **(meta or {})}
-    return LineModel(_fit_stage(variants, features, C), _fit_stage(variants, context, C),
-                     keep_threshold(keep, scores, target), meta)
+    return {"first": _fit_stage(variants, features, C), "second": _fit_stage(variants, context, C),
+            "threshold": keep_threshold(keep, scores, target)}
