@@ -22,6 +22,7 @@ SECTIONS = [
     ("Self-training on the unlabelled corpus (issue 8)", ("default", "selftrain", "selftrain_variants", "selftrain_rounds")),
     ("Combinations of the levers above the default (issue 8)", ("default", "combined")),
     ("Structure word families expanded by nearest neighbours (issue 8)", ("default", "structure_lexicon")),
+    ("Word n-grams over clitic-split, light-stemmed tokens, on the current labels (issue 8)", ("default", "stems")),
 ]
 
 
