@@ -180,3 +180,11 @@ def test_bad_marks_are_one_line(tmp_path, corpus, corpus_dir, labels_file, capsy
         err = capsys.readouterr().err
         assert expected in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "line.json").exists()
+
+
+@given(st.text(alphabet=st.sampled_from(list("أإآٱٲٳاىيةهـًٌٍَُِّْٰقصفABC ")), max_size=60))
+def test_fold_maps_the_letters_normalise_maps(text):
+    from classify.normalise import strip_diacritics, unify_alef, unify_alef_maqsura, unify_teh_marbuta
+    from classify.segment.rules import _fold
+
+    assert _fold(text) == unify_teh_marbuta(unify_alef_maqsura(unify_alef(strip_diacritics(text)))).lower()

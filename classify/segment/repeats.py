@@ -16,6 +16,7 @@ import numpy as np
 from classify.segment.rules import _fold
 
 KEY_WORDS, MIN_WORDS = 10, 4
+_PREFIX = 400
 _WORD = re.compile(r"\w+")
 
 
@@ -25,7 +26,10 @@ def _hash(text):
 
 def line_key(line):
     """A 64-bit key of a line's first words (folded), or None for a line too short to count."""
-    words = _WORD.findall(_fold(line))
+    # Crawled lines run to thousands of characters: fold only as much as the key reads.
+    words = _WORD.findall(_fold(line[:_PREFIX]))
+    if len(words) <= KEY_WORDS and len(line) > _PREFIX:
+        words = _WORD.findall(_fold(line))
     return _hash(" ".join(words[:KEY_WORDS])) if len(words) >= MIN_WORDS else None
 
 
