@@ -18,7 +18,7 @@ SECTIONS = [
     ("Default model and leave-one-out ablation", ("default", "default_ablation")),
     ("Beyond the feature union (issue 8): sentence pooling, stacking, article context",
      ("default", "pooling", "stacking", "context", "context_weight")),
-    ("Classifiers and regularisation on the v3 labels (issue 8)", ("default", "classifiers_v3")),
+    ("Classifiers and regularisation on the v3 labels (issue 8)", ("default", "classifiers_v3", "perlabel")),
     ("Self-training on the unlabelled corpus (issue 8)", ("default", "selftrain", "selftrain_variants", "selftrain_rounds")),
     ("Combinations of the levers above the default (issue 8)", ("default", "combined")),
     ("Structure word families expanded by nearest neighbours (issue 8)", ("default", "structure_lexicon")),
@@ -90,6 +90,9 @@ def write_results(path=ledger.LEDGER, out=ROOT / "RESULTS.md"):
         lines += [f"**Best by CV:** `{best['config']}` {best['classifier']} {_point(best)}: CV macro-F1 "
                   f"{best['cv']['macro_f1']['mean']:.3f} ± {best['cv']['macro_f1']['std']:.3f}, test macro-F1 "
                   f"{best['test']['macro_f1']:.3f}.", ""]
+    if (ROOT / "PAIRED.md").is_file():
+        lines += ["Whether a lever beats the default beyond the folds' noise: the paired per-fold comparisons on the same "
+                  "folds in [PAIRED.md](PAIRED.md) (`python -m experiments.paired`).", ""]
     lines += ["## Leaderboard (by CV macro-F1)", "", HEADER]
     lines += [_row(r, best) for r in sorted(runs, key=lambda r: -r["cv"]["macro_f1"]["mean"])]
     for title, configs in SECTIONS:

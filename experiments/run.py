@@ -39,9 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "experiments" / "cache"
 STOCHASTIC = {"sgd", "fasttext"}
 # Classifiers the runner builds itself (see build), beyond the package's.
-EXTRA_CLASSIFIERS = ("fasttext", "logreg_pooled", "logreg_stacked", "logreg_context", "logreg_selftrain")
+EXTRA_CLASSIFIERS = ("fasttext", "logreg_pooled", "logreg_stacked", "logreg_context", "logreg_selftrain",
+                     "logreg_perlabel")
 # Those whose fit takes the rows' groups (for an inner grouped CV), and those whose inputs carry their article.
-GROUPED = {"logreg_stacked"}
+GROUPED = {"logreg_stacked", "logreg_perlabel"}
 CONTEXT = {"logreg_context"}
 
 
@@ -57,6 +58,12 @@ def grid_points(config):
                 for k in keys]
         points += [dict(zip(keys, values)) for values in itertools.product(*axes)]
     return points
+
+
+def resolve(config, point):
+    """The classifier, pipeline parameters and threshold mode of one grid point of a config."""
+    params = {**config["params"], **{k: v for k, v in point.items() if "__" in k}}
+    return point.get("classifier", config["classifier"]), params, point.get("thresholds", config["thresholds"])
 
 
 def build(classifier, params, memory, pool=None):
@@ -76,6 +83,12 @@ def build(classifier, params, memory, pool=None):
         own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("stack__")}
         return StackedBlocks(make_pipeline("logreg", {k: v for k, v in params.items() if not k.startswith("stack__")}),
                              **own)
+    if classifier == "logreg_perlabel":
+        from classify.perlabel import PerLabelC
+
+        own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("perlabel__")}
+        base = make_pipeline("logreg", {k: v for k, v in params.items() if not k.startswith("perlabel__")}, memory=memory)
+        return PerLabelC(base, **{k: tuple(v) if k == "Cs" else v for k, v in own.items()})
     if classifier == "logreg_context":
         from classify.features.context import make_context_pipeline
 
@@ -113,8 +126,9 @@ def _final(estimator, texts, Y, test_texts, groups=None):
 
     # Timed without the feature cache or tracemalloc, which would flatter or slow the fit;
     # the memory peak comes from a second, traced fit of the same estimator.
-    if "memory" in estimator.get_params():
-        estimator = clone(estimator).set_params(memory=None)
+    for key in ("memory", "pipeline__memory"):  # a pipeline's, or the inner pipeline's of a wrapper
+        if key in estimator.get_params():
+            estimator = clone(estimator).set_params(**{key: None})
     t0 = time.perf_counter()
     fitted = quietly(clone(estimator).fit, texts, Y, **extra)
     fit_seconds = time.perf_counter() - t0
@@ -173,9 +187,7 @@ def run_config(path, args, data):
     memory = None if args.no_cache else Memory(CACHE, verbose=0)
     runs = []
     for point, size in itertools.product(points, sizes):
-        params = {**config["params"], **{k: v for k, v in point.items() if "__" in k}}
-        classifier = point.get("classifier", config["classifier"])
-        mode = point.get("thresholds", config["thresholds"])
+        classifier, params, mode = resolve(config, point)
         seeds = config.get("seeds") or ([0, 1, 2] if classifier in STOCHASTIC else [0])
         part = train
         if size and size < len(train):
