@@ -38,7 +38,7 @@ from classify.corpus import load_corpus
 from classify.data import load_labels
 from classify.segment.evaluate import _labels_csv_pages, _page_sets
 from classify.segment.features import FEATURE_NAMES, is_listing_url
-from classify.segment.model import (KEEP_TARGET, SHORT_WORDS, _fit_stage, _folds, _Linear, _variants, _with_context,
+from classify.segment.model import (SHORT_WORDS, _fit_stage, _folds, _Linear, _variants, _with_context,
                                     add_repeats, corpus_counts, keep_threshold, training_pages)
 
 from experiments.segmentation_stories import BLOCK_FEATURES, block_features, block_scores

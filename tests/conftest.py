@@ -66,6 +66,20 @@ def spans(corpus_dir):
     return _SPANS[str(corpus_dir)]
 
 
+@pytest.fixture(scope="session")
+def split_spans(spans):
+    """The fixture corpus's paragraphs as arrays: held out are the articles with "T0"/"T1" in their id."""
+    import numpy as np
+
+    from classify.model import binarize
+
+    held_out = [any(f"-{g}-" in s[0] for g in ("T0", "T1")) for s in spans]
+    train = [s for s, out in zip(spans, held_out) if not out]
+    test = [s for s, out in zip(spans, held_out) if out]
+    return {"X": [s[4] for s in train], "Y": binarize([s[3] for s in train]), "groups": np.array([s[0] for s in train]),
+            "X_test": [s[4] for s in test], "Y_test": binarize([s[3] for s in test])}
+
+
 _SPANS = {}
 
 

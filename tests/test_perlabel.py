@@ -5,7 +5,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from classify.model import binarize, quietly
+from classify.model import quietly
 from classify.perlabel import PerLabelC, select_C
 from classify.pipeline import make_pipeline
 from classify.runtime import Runtime, export_runtime
@@ -44,11 +44,8 @@ def test_a_label_with_one_class_keeps_nothing_chosen_and_a_bad_scoring_is_refuse
 
 
 @pytest.fixture(scope="module")
-def data(spans):
-    train = [s for s in spans if not any(f"-{g}-" in s[0] for g in ("T0", "T1"))]
-    test = [s for s in spans if any(f"-{g}-" in s[0] for g in ("T0", "T1"))]
-    return {"X": [s[4] for s in train], "Y": binarize([s[3] for s in train]), "groups": np.array([s[0] for s in train]),
-            "X_test": [s[4] for s in test], "Y_test": binarize([s[3] for s in test])}
+def data(split_spans):
+    return split_spans
 
 
 def test_the_fitted_model_is_a_plain_pipeline_that_exports_to_the_runtime(data):

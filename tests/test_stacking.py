@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from classify.model import binarize, quietly
+from classify.model import quietly
 from classify.pipeline import make_pipeline
 from classify.stacking import StackedBlocks
 
@@ -15,12 +15,8 @@ def _stacked(**kwargs):
 
 
 @pytest.fixture(scope="module")
-def data(spans):
-    # Articles with "T0"/"T1" in their id are held out, as in the other tests.
-    train = [s for s in spans if not any(f"-{g}-" in s[0] for g in ("T0", "T1"))]
-    test = [s for s in spans if any(f"-{g}-" in s[0] for g in ("T0", "T1"))]
-    return {"X": [s[4] for s in train], "Y": binarize([s[3] for s in train]), "groups": np.array([s[0] for s in train]),
-            "X_test": [s[4] for s in test], "Y_test": binarize([s[3] for s in test])}
+def data(split_spans):
+    return split_spans
 
 
 @pytest.fixture(scope="module")
