@@ -281,9 +281,9 @@ def add_repeats(pages, corpus, counts=None):
 
 
 def _variants(pages):
-    # Each page with its address and without, and with its crawl's counts and without: a
-    # model fitted only on pages with both would misjudge a page given alone (the seed
-    # article, a .txt) or a page of a crawl whose records have no address.
+    # Each page with its address and without, since a model fitted only on pages with
+    # addresses would misjudge a page given alone (the seed article, a .txt); and each of
+    # those with its crawl's counts (for the crawl part) and without (for the alone part).
     urls = [(p, url) for p in pages for url in ((p.url, None) if p.url else (None,))]
     return [(p, url, crawl) for p, url in urls for crawl in ((True, False) if p.repeats is not None else (False,))]
 
