@@ -14,7 +14,7 @@ from classify.data import read_text
 from classify.errors import ClassifyError
 from classify.jsonl import kind as json_kind
 from classify.jsonl import records
-from classify.segment import LineCounts, segment, site_of, split_lines
+from classify.segment import LineCounts, segment, site_of
 
 # Records labelled per model call: large enough to amortise the vectorised features,
 # small enough to keep memory flat (see classify.model.PREDICT_BATCH).
@@ -51,9 +51,8 @@ def count_lines(paths):
     """
     if "-" in paths:
         return None
-    pages = (([p.text for p in split_lines(record["text"])], site_of(_field(record, "url"), _field(record, "domain")))
-             for path in paths for record, article in iter_units(path, True) if article)
-    counts = LineCounts.count(pages)
+    counts = LineCounts.of_articles((record["text"], _field(record, "url"), _field(record, "domain"))
+                                    for path in paths for record, article in iter_units(path, True) if article)
     return counts if counts.pages > 1 else None
 
 

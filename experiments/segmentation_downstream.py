@@ -18,7 +18,7 @@ import numpy as np
 
 from classify.corpus import load_corpus
 from classify.io import atomic_write
-from classify.segment import LineCounts, segment, segment_by_rules, site_of, split_lines
+from classify.segment import LineCounts, segment, segment_by_rules, site_of
 from classify.segment.model import read_marks
 from classify.store import load_model
 
@@ -36,7 +36,7 @@ def main(argv=None):
         furniture[page.doc_id] = {line for line, keep in zip(page.lines, page.keep) if not keep}
     pages = [a for a in corpus.values() if a.corpus == "unifiedfc"]
     site = {a.doc_id: site_of(a.meta.get("url"), a.meta.get("domain")) for a in pages}
-    counts = LineCounts.count(([p.text for p in split_lines(a.text)], site[a.doc_id]) for a in pages)
+    counts = LineCounts.of_articles((a.text, a.meta.get("url"), a.meta.get("domain")) for a in pages)
     before, after, crawl, gone = [], [], [], []
     marked = {"before": [0, 0], "after": [0, 0], "crawl": [0, 0]}  # events, of which on furniture lines
     for article in pages:

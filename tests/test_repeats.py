@@ -35,6 +35,8 @@ def test_counts_say_on_how_many_other_pages_and_sites_a_line_stands():
     assert np.allclose(counts.features([SIDEBAR], "b.example"), np.log1p([[3, 0]]))
     assert counts.features([], "a.example").shape == (0, 2)
     assert np.allclose(LineCounts.count([]).features([SIDEBAR]), 0)
+    texts = [("\n\n".join(lines), f"https://www.{site}/x", None) for lines, site in pages]
+    assert np.array_equal(LineCounts.of_articles(texts).site_counts, counts.site_counts)
 
 
 @given(st.lists(st.sampled_from([SIDEBAR, MENU] + _article("حلب") + _article("حمص")), max_size=8),

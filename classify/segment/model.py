@@ -267,8 +267,7 @@ def training_pages(marks_path, corpus, table, counts=None):
 def corpus_counts(corpus):
     """:class:`LineCounts` of every page of ``corpus`` (dict of Article), each page's site by
     :func:`~classify.segment.repeats.site_of`."""
-    return LineCounts.count(([p.text for p in split_lines(a.text)], site_of(a.meta.get("url"), a.meta.get("domain")))
-                            for a in corpus.values())
+    return LineCounts.of_articles((a.text, a.meta.get("url"), a.meta.get("domain")) for a in corpus.values())
 
 
 def add_repeats(pages, corpus, counts=None):

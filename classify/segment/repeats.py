@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from classify.segment.rules import _fold
+from classify.segment.rules import _fold, split_lines
 
 KEY_WORDS, MIN_WORDS = 10, 4
 _PREFIX = 400
@@ -80,6 +80,12 @@ class LineCounts:
                 tallies, pending = [_merge(t, p) for t, p in zip(tallies, pending)], [[], []]
         (keys, counts), (site_keys, site_counts) = (_merge(t, p) for t, p in zip(tallies, pending))
         return cls(keys, counts, site_keys, site_counts, n)
+
+    @classmethod
+    def of_articles(cls, articles):
+        """Count the lines of ``articles``: an iterable of ``(text, url, domain)``, each text cut
+        into lines as the segmenter cuts it, its site by :func:`site_of` (url and domain may be None)."""
+        return cls.count(([p.text for p in split_lines(text)], site_of(url, domain)) for text, url, domain in articles)
 
     @staticmethod
     def _lookup(keys, counts, wanted):
