@@ -44,7 +44,7 @@ def _train(args):
           f"labels of scheme {scheme.name}: {', '.join(scheme.labels)})", file=sys.stderr)
     model = train(part.text.tolist(), part.labels.tolist(), part.group.tolist(), classifier=config["classifier"],
                   params=config["params"], thresholds=config["thresholds"], n_splits=config["n_splits"],
-                  n_jobs=args.jobs, scheme=scheme, calibration=config["calibration"])
+                  n_jobs=args.jobs, scheme=scheme, calibration=config["calibration"], pooling=config["pooling"])
     model.meta["config"] = config["name"]
     save_model(model, args.out, labels_file=args.labels)
     cv = model.meta["cv"]

@@ -12,9 +12,10 @@ from pathlib import Path
 from classify.calibration import DEFAULT_CALIBRATION, METHODS
 from classify.errors import ClassifyError
 from classify.pipeline import CLASSIFIERS, DEFAULT_CLASSIFIER
+from classify.pooling import DEFAULT_POOLING, POOLINGS
 
 DEFAULTS = {"name": "default", "classifier": DEFAULT_CLASSIFIER, "thresholds": "cv", "n_splits": 5, "params": {},
-            "calibration": DEFAULT_CALIBRATION}
+            "calibration": DEFAULT_CALIBRATION, "pooling": DEFAULT_POOLING}
 _KEYS = set(DEFAULTS) | {"grid", "seeds", "train_sizes", "description", "plots", "scheme"}
 
 
@@ -42,6 +43,7 @@ _CHECKS = {
     "plots": (lambda v: isinstance(v, bool), "true or false"),
     "scheme": (lambda v: isinstance(v, str) and v.strip() != "", "the path of a label scheme file (TOML)"),
     "calibration": (lambda v: v in METHODS, " or ".join(f'"{m}"' for m in METHODS)),
+    "pooling": (lambda v: v in POOLINGS, " or ".join(f'"{p}"' for p in POOLINGS)),
 }
 
 
@@ -51,7 +53,8 @@ def load_config(path=None, extra_classifiers=()):
     The file may set ``name``, ``classifier`` (see :data:`classify.pipeline.CLASSIFIERS`,
     or ``rules``), ``thresholds`` (``"cv"`` or a number in (0, 1)), ``n_splits`` (at
     least 2), ``calibration`` (``"sigmoid"``, ``"isotonic"`` or ``"none"``; see
-    :mod:`classify.calibration`), a ``[params]`` table of ``step__param`` settings, and ``scheme``, the path of
+    :mod:`classify.calibration`), ``pooling`` (``"sentence"`` or ``"none"``; see
+    :mod:`classify.pooling`), a ``[params]`` table of ``step__param`` settings, and ``scheme``, the path of
     a label scheme file (relative to the configuration's folder; see :mod:`classify.scheme`),
     which is read and checked here and returned as an absolute path; ``experiments/`` also
     reads ``[grid]``, ``seeds``, ``train_sizes``, ``description`` and ``plots``.

@@ -16,6 +16,10 @@ to the original text through :func:`classify.normalise.normalise_with_offsets`, 
 ``text`` is always ``original[start:end]``. What no word produced (and the bias) is listed
 apart, in ``other``. Contributions are in the classifier's decision units, before any
 calibration; a calibrated score is a monotonic function of the same decision value.
+
+For a model with sentence pooling (:mod:`classify.pooling`), a label's score is the mean of
+the paragraph's probability and its best sentence's: the spans explain the paragraph's
+decision value, and ``sentence`` says which sentence was best and its own score.
 """
 
 import re
@@ -25,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classify.errors import ClassifyError
+from classify.sentences import sentence_spans
 from classify.normalise import normalise_with_offsets
 
 _TOKEN = re.compile(r"\S+")
@@ -75,6 +80,10 @@ class LabelExplanation:
         Every span with a contribution, in descending order of weight.
     other : tuple of (str, float)
         Features mapped to no span, in descending order of absolute weight.
+    sentence : tuple of (int, int, float) or None
+        For a model with sentence pooling and a text of several sentences: the original
+        ``[start, end)`` of the sentence with the label's highest score, and that score
+        (the model's for the sentence as a text of its own).
     """
 
     label: str
@@ -85,6 +94,7 @@ class LabelExplanation:
     bias: float
     spans: tuple = ()
     other: tuple = ()
+    sentence: tuple = None
 
     def top(self, k=None):
         """The ``k`` spans of largest absolute weight (all with ``None``), in descending order of weight."""
@@ -122,7 +132,9 @@ class Explanation:
              "decision": e.decision, "bias": e.bias,
              "spans": [{"start": s.start, "end": s.end, "text": s.text, "weight": s.weight,
                         "features": [list(f) for f in s.features]} for s in e.top(top)],
-             "other": [list(f) for f in e.other]} for e in self.labels]}
+             "other": [list(f) for f in e.other],
+             "sentence": None if e.sentence is None else dict(zip(("start", "end", "score"), e.sentence))}
+            for e in self.labels]}
 
 
 # -- the linear weights of a pipeline --------------------------------------------------------
@@ -213,6 +225,7 @@ class Explainer:
             labels = [label for label in model.labels if scores[label] >= model.thresholds[label]]
             labels.sort(key=lambda label: -scores[label])
         norm, offsets = normalise_with_offsets(text, **self.switches)
+        sentences = self._sentences(text, norm, offsets) if model.pooling != "none" else None
         tokens = [(m.start(), m.end()) for m in _UNIT.finditer(norm)]
         token_at = np.full(len(norm) + 1, -1, dtype=np.int64)
         for t, (a, b) in enumerate(tokens):
@@ -255,8 +268,17 @@ class Explainer:
             out.append(LabelExplanation(
                 label, score, float(model.thresholds[label]), score >= model.thresholds[label], float(total),
                 float(self.bias[j]), tuple(spans),
-                tuple(sorted(other.items(), key=lambda kv: -abs(kv[1])))))
+                tuple(sorted(other.items(), key=lambda kv: -abs(kv[1]))), None if sentences is None else sentences[j]))
         return Explanation(text, scores, tuple(out))
+
+    def _sentences(self, text, norm, offsets):
+        """Per label, the original span of the text's best sentence and its score; None for one sentence."""
+        parts, spans = sentence_spans(norm)
+        if len(parts) < 2:
+            return None
+        proba = self.model.predict_proba(parts).to_numpy()
+        return [(*_original_span(spans[k], offsets, text), float(proba[k, j]))
+                for j, k in enumerate(proba.argmax(axis=0))]
 
 
 def _display_name(block, name):
@@ -510,6 +532,9 @@ def format_text(explanation, title, stream, top=5):
             lines.append(f"    {s.weight:+.3f}  {arabic(s.text)}  ({features})")
         if e.other:
             lines.append("    not in a span: " + ", ".join(f"{arabic(n)} {w:+.3f}" for n, w in e.other[:5]))
+        if e.sentence:
+            start, end, score = e.sentence
+            lines.append(f"    best sentence (its own score {score:.3f}): {arabic(explanation.text[start:end])}")
     return "\n".join(lines) + "\n"
 
 

@@ -126,7 +126,10 @@ def explanation_block(item, text, colour, top=5, note=""):
             f"{marked_text(text, spans, colour)}\n"
             f'<table dir="rtl"><tr><th>span</th><th class="num">weight</th><th>features (heaviest first)</th></tr>'
             f"{rows}</table>\n"
-            f'<p class="meta" dir="ltr">Not in a span: {_features(item.other[:8]) or "none"}.</p>\n</div>')
+            f'<p class="meta" dir="ltr">Not in a span: {_features(item.other[:8]) or "none"}.</p>\n'
+            + (f'<p class="meta" dir="ltr">Best sentence (its own score {item.sentence[2]:.3f}): '
+               f'<span dir="rtl" lang="ar">{esc(text[item.sentence[0]:item.sentence[1]])}</span></p>\n'
+               if item.sentence else "") + "</div>")
 
 
 def png(figure_or_bytes, alt):

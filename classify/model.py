@@ -12,6 +12,7 @@ import numpy as np
 
 from classify.calibration import DEFAULT_CALIBRATION, apply_calibrator
 from classify.errors import ClassifyError
+from classify.pooling import DEFAULT_POOLING, normaliser_of, pooled_proba
 from classify.scheme import default_scheme, scheme_from_card
 
 LABELS = default_scheme().labels
@@ -48,7 +49,7 @@ def quietly(func, *args, **kwargs):
         return func(*args, **kwargs)
 
 
-def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None):
+def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None, pooling="none"):
     """Out-of-fold probabilities of a pipeline by grouped k-fold cross-validation.
 
     Parameters
@@ -61,6 +62,8 @@ def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None):
     n_splits : int
     n_jobs : int, optional
         Folds run in parallel through joblib (any backend set by the caller).
+    pooling : {"none", "sentence"}
+        Score as the model will: see :func:`classify.pooling.pooled_proba`.
 
     Returns
     -------
@@ -80,7 +83,8 @@ def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None):
 
     def run(train, test):
         fitted = quietly(clone(pipeline).fit, list(texts[train]), Y[train])
-        return test, fitted.predict_proba(list(texts[test]))
+        normalise = normaliser_of(fitted) if pooling != "none" else None
+        return test, pooled_proba(fitted.predict_proba, list(texts[test]), normalise, pooling)
 
     proba, folds = np.zeros(Y.shape, dtype=float), np.zeros(len(texts), dtype=int)
     for k, (test, p) in enumerate(Parallel(n_jobs=n_jobs)(delayed(run)(tr, te) for tr, te in splits)):
@@ -198,6 +202,11 @@ class Model:
 
         return pd.DataFrame(self._proba(texts), columns=list(self.labels))
 
+    @property
+    def pooling(self):
+        """``"sentence"`` if a label's score also takes the text's best sentence's (:mod:`classify.pooling`), else ``"none"``."""
+        return self.meta.get("pooling", "none")
+
     def _proba(self, texts):
         """:meth:`predict_proba` as an (n, n_labels) array."""
         if isinstance(texts, (str, bytes)):
@@ -207,7 +216,11 @@ class Model:
         if not texts:
             return np.zeros((0, len(self.labels)))
         predict = self.runtime.predict_proba if self.runtime is not None else self.pipeline.predict_proba
-        parts = [predict(texts[i:i + PREDICT_BATCH]) for i in range(0, len(texts), PREDICT_BATCH)]
+        normalise = None
+        if self.pooling != "none":
+            normalise = self.runtime.normalised if self.runtime is not None else normaliser_of(self.pipeline)
+        parts = [pooled_proba(predict, texts[i:i + PREDICT_BATCH], normalise, self.pooling)
+                 for i in range(0, len(texts), PREDICT_BATCH)]
         return apply_calibrator(self.meta.get("calibration"), np.vstack(parts), self.labels)
 
     def predict(self, texts):
@@ -262,7 +275,8 @@ class Model:
 
 
 def train(texts, label_lists, groups, classifier=None, params=None, thresholds="cv",
-          n_splits=5, memory=None, n_jobs=None, scheme=None, calibration=DEFAULT_CALIBRATION):
+          n_splits=5, memory=None, n_jobs=None, scheme=None, calibration=DEFAULT_CALIBRATION,
+          pooling=DEFAULT_POOLING):
     """Fit a model and choose its per-label thresholds by grouped cross-validation.
 
     Parameters
@@ -290,6 +304,9 @@ def train(texts, label_lists, groups, classifier=None, params=None, thresholds="
         Map each label's score to a calibrated probability, by a calibrator fitted on the
         out-of-fold scores (see :mod:`classify.calibration`); the thresholds are then chosen
         on calibrated scores. ``"none"`` keeps the classifier's own scores.
+    pooling : {"sentence", "none"}
+        ``"sentence"``: each label's score is the mean of the paragraph's probability and its
+        best sentence's (:mod:`classify.pooling`), in cross-validation as in prediction.
 
     Returns
     -------
@@ -317,7 +334,7 @@ def train(texts, label_lists, groups, classifier=None, params=None, thresholds="
     if missing:
         raise ClassifyError(f"no training paragraph has the label(s) {', '.join(missing)}")
     pipeline = make_pipeline(classifier, params, memory=memory, scheme=scheme)
-    proba, folds = out_of_fold_proba(pipeline, texts, Y, groups, n_splits=n_splits, n_jobs=n_jobs)
+    proba, folds = out_of_fold_proba(pipeline, texts, Y, groups, n_splits=n_splits, n_jobs=n_jobs, pooling=pooling)
     calibrator = fit_calibrator(calibration, proba, Y, labels)
     calibrated = apply_calibrator(calibrator, proba, labels)
     cuts = dict(zip(labels, choose_thresholds(Y, calibrated, thresholds, calibrator, labels).tolist()))
@@ -330,7 +347,7 @@ def train(texts, label_lists, groups, classifier=None, params=None, thresholds="
     fitted.set_params(memory=None)
     meta = {"classifier": classifier, "params": {k: v if not isinstance(v, tuple) else list(v)
                                                  for k, v in (params or {}).items()},
-            "thresholds_by": thresholds, "cv": cv, "n_train": len(texts), "scheme": scheme.card(),
+            "thresholds_by": thresholds, "pooling": pooling, "cv": cv, "n_train": len(texts), "scheme": scheme.card(),
             "calibration": calibrator,
             "oof_reliability": summary(Y, cross_calibrated(Y, proba, folds, calibration, labels), labels)}
     return Model(fitted, cuts, meta, scheme=scheme)

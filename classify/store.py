@@ -48,6 +48,7 @@ from pathlib import Path
 from classify.corpus import file_sha256
 from classify.errors import ClassifyError
 from classify.io import default_mode, fsync_dir
+from classify.pooling import POOLINGS
 from classify.scheme import default_scheme, scheme_from_card
 
 FORMAT_VERSION = 2
@@ -337,6 +338,8 @@ CARD_FIELDS = {
     # Checked against the card's labels in _check_fields.
     "calibration": (False, lambda v: v is None or isinstance(v, dict),
                     'null or a table of "method" (sigmoid or isotonic) and "per_label" parameters'),
+    # Models saved before pooling score paragraphs alone.
+    "pooling": (False, lambda v: v in POOLINGS, " or ".join(f'"{p}"' for p in POOLINGS)),
     "oof_reliability": (False, lambda v: isinstance(v, dict),
                         "a table per label of ece, brier, log_loss and reliability bins"),
 }

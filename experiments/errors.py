@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from joblib import Memory
 
-from classify.features.sentences import split_sentences
+from classify.sentences import split_sentences
 from classify.features.structure import sentence_features
 from classify.io import atomic_write
 from classify.model import binarize, choose_thresholds, out_of_fold_proba

@@ -31,7 +31,7 @@ from classify.data import load_labels
 from classify.errors import ClassifyError
 from classify.evaluate import metrics
 from classify.model import SKOPS_COMPRESSION, binarize, choose_thresholds, fold_scores, quietly
-from classify.pipeline import make_pipeline
+from classify.pipeline import CLASSIFIERS, make_pipeline
 from classify.rules import LABELS
 from experiments import ledger
 
@@ -61,9 +61,17 @@ def grid_points(config):
 
 
 def resolve(config, point):
-    """The classifier, pipeline parameters and threshold mode of one grid point of a config."""
+    """The classifier, pipeline parameters and threshold mode of one grid point of a config.
+
+    A classifier of the package with sentence pooling (``pooling``, the package's default)
+    runs as ``logreg_pooled``, its own name then in ``pool__classifier`` unless it is logreg.
+    """
     params = {**config["params"], **{k: v for k, v in point.items() if "__" in k}}
-    return point.get("classifier", config["classifier"]), params, point.get("thresholds", config["thresholds"])
+    classifier = point.get("classifier", config["classifier"])
+    if point.get("pooling", config["pooling"]) == "sentence" and classifier in CLASSIFIERS:
+        params |= {} if classifier == "logreg" else {"pool__classifier": classifier}
+        classifier = "logreg_pooled"
+    return classifier, params, point.get("thresholds", config["thresholds"])
 
 
 def build(classifier, params, memory, pool=None):

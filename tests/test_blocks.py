@@ -6,7 +6,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from classify.features.sentences import SentenceMaxTfidf, max_pool, split_sentences
+from classify.features.sentences import SentenceMaxTfidf, max_pool
+from classify.sentences import split_sentences
 from classify.features.stems import StemWords, stem_text
 from classify.features.structure import FEATURES, StructureFeatures, sentence_features
 from classify.normalise import normalise

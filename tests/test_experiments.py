@@ -129,24 +129,18 @@ def test_mlflow_logging_to_a_local_sqlite_store(setup):
     assert sorted(runs["metrics.test_macro_f1"]) == sorted(r["test"]["macro_f1"] for r in records)
 
 
-def test_sentence_pooling_averages_the_paragraph_with_its_best_sentence():
-    import numpy as np
-    from sklearn.base import BaseEstimator
+def test_the_runner_pools_as_the_package_unless_a_config_or_point_says_none():
+    from experiments.run import resolve
 
-    from experiments.pooling import SentencePooled
-
-    class ByCue(BaseEstimator):
-        # One label: 0.9 for a short text that says "قصف"; in a long one the cue is diluted (0.1).
-        def fit(self, X, Y):
-            return self
-
-        def predict_proba(self, X):
-            return np.array([[0.9 if "قصف" in t and len(t) < 40 else 0.1] for t in X])
-
-    texts = ["افتتح معرض للكتاب في المدينة بمشاركة واسعة. قصف الطيران البلدة صباحا.", "افتتح معرض للكتاب في المدينة."]
-    pooled = SentencePooled(ByCue()).fit(texts, np.zeros((2, 1))).predict_proba(texts)
-    # The first paragraph scores 0.1 as a whole but its shelling sentence 0.9; the second has none.
-    np.testing.assert_allclose(pooled, [[(0.1 + 0.9) / 2], [(0.1 + 0.1) / 2]])
+    config = {"classifier": "logreg", "params": {"features__cues": "cues"}, "thresholds": "cv", "pooling": "sentence"}
+    assert resolve(config, {}) == ("logreg_pooled", {"features__cues": "cues"}, "cv")
+    assert resolve(config, {"classifier": "nbsvm"})[:2] == ("logreg_pooled", {"features__cues": "cues",
+                                                                              "pool__classifier": "nbsvm"})
+    assert resolve(config, {"pooling": "none"})[0] == "logreg"
+    assert resolve({**config, "pooling": "none"}, {})[0] == "logreg"
+    # Classifiers the runner builds itself, and the rules, are never wrapped.
+    assert resolve(config, {"classifier": "rules"})[0] == "rules"
+    assert resolve(config, {"classifier": "fasttext"})[0] == "fasttext"
 
 
 def test_pooled_classifier_is_logreg_unless_a_point_names_another():

@@ -7,28 +7,12 @@ value over its sentences: an n-gram that carries one short sentence keeps the we
 has there (multi-instance learning, with max as the pooling, inside a linear model).
 """
 
-import re
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classify.features.char import CharTfidf
-
-_SENTENCE = re.compile(r"[^.!?؟؛\n]+[.!?؟؛]*")
-MIN_CHARS = 12
-
-
-def split_sentences(text):
-    """The sentences of a normalised text; fragments shorter than 12 characters join the previous one."""
-    out = []
-    for piece in _SENTENCE.findall(text):
-        piece = piece.strip()
-        if out and len(piece) < MIN_CHARS:
-            out[-1] += " " + piece
-        elif piece:
-            out.append(piece)
-    return out or [text]
+from classify.sentences import split_sentences
 
 
 def max_pool(matrix, owners, n_rows):

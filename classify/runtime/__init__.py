@@ -203,6 +203,10 @@ class Runtime:
 
         self._fast = kernel(self)
 
+    def normalised(self, text):
+        """``text`` normalised as the model normalises it: :attr:`normalise`, through the compiled kernel if there is one."""
+        return self._fast.normalise(text) if self._fast is not None else self.normalise(text)
+
     def transform(self, texts):
         """The feature matrix (CSR) of raw texts, as the pipeline's ``features`` step gives it."""
         folded = list(map(self.normalise, texts))

@@ -84,6 +84,11 @@ class Kernel:
             self.inner.predict_proba(texts, out)
         return out
 
+    def normalise(self, text):
+        """``text`` normalised, as the runtime's normaliser gives it (several times faster)."""
+        with self._lock:
+            return self.inner.normalise(text)
+
 
 def _char(kernel, offset):
     if (kernel.analyzer != "char_wb" or kernel.lowercase or not kernel.sublinear_tf or kernel.norm != "l2"
