@@ -12,7 +12,7 @@ import numpy as np
 
 from classify.calibration import DEFAULT_CALIBRATION, apply_calibrator
 from classify.errors import ClassifyError
-from classify.pooling import DEFAULT_POOLING, normaliser_of, pooled_proba
+from classify.pooling import DEFAULT_POOLING, POOLINGS, normaliser_of, pool, pooled_proba
 from classify.scheme import default_scheme, scheme_from_card
 
 LABELS = default_scheme().labels
@@ -215,13 +215,18 @@ class Model:
         texts = ["" if t is None else str(t) for t in texts]
         if not texts:
             return np.zeros((0, len(self.labels)))
-        predict = self.runtime.predict_proba if self.runtime is not None else self.pipeline.predict_proba
-        normalise = None
-        if self.pooling != "none":
-            normalise = self.runtime.normalised if self.runtime is not None else normaliser_of(self.pipeline)
-        parts = [pooled_proba(predict, texts[i:i + PREDICT_BATCH], normalise, self.pooling)
-                 for i in range(0, len(texts), PREDICT_BATCH)]
+        parts = [self._batch_proba(texts[i:i + PREDICT_BATCH]) for i in range(0, len(texts), PREDICT_BATCH)]
         return apply_calibrator(self.meta.get("calibration"), np.vstack(parts), self.labels)
+
+    def _batch_proba(self, texts):
+        if self.runtime is None:
+            normalise = normaliser_of(self.pipeline) if self.pooling != "none" else None
+            return pooled_proba(self.pipeline.predict_proba, texts, normalise, self.pooling)
+        if self.pooling == "none":
+            return self.runtime.predict_proba(texts)
+        # The runtime's pass over the paragraphs gives their normalised texts too, which pooling splits.
+        normalised = []
+        return pool(self.runtime.predict_proba(texts, normalised), normalised, self.runtime.predict_proba)
 
     def predict(self, texts):
         """The labels of each text whose probability reaches its threshold, most probable first.
@@ -320,6 +325,8 @@ def train(texts, label_lists, groups, classifier=None, params=None, thresholds="
     from classify.pipeline import DEFAULT_CLASSIFIER, make_pipeline
 
     classifier = classifier or DEFAULT_CLASSIFIER
+    if pooling not in POOLINGS:
+        raise ClassifyError(f"unknown pooling {pooling!r} (expected one of {', '.join(POOLINGS)})")
     scheme = scheme or default_scheme()
     labels = scheme.labels
     texts, label_lists = list(texts), list(label_lists)

@@ -11,7 +11,7 @@ paired folds (``experiments/PAIRED.md``), for about twice the prediction work.
 import numpy as np
 
 from classify.errors import ClassifyError
-from classify.sentences import sentence_spans
+from classify.sentences import is_one_sentence, split_sentences
 
 POOLINGS = ("none", "sentence")
 DEFAULT_POOLING = "sentence"
@@ -44,19 +44,27 @@ def pooled_proba(predict_proba, texts, normalise, pooling=DEFAULT_POOLING):
     ndarray of shape (len(texts), n_labels)
     """
     paragraph = np.asarray(predict_proba(texts), dtype=float)
-    if pooling == "none" or not len(texts):
+    if pooling == "none":
         return paragraph
-    sentences, owners = [], []
-    for i, text in enumerate(texts):
-        norm = normalise(text)
-        parts = sentence_spans(norm)[0]
+    return pool(paragraph, list(map(normalise, texts)), predict_proba)
+
+
+def pool(paragraph, normalised, predict_proba):
+    """:func:`pooled_proba` from the texts' own probabilities and their normalised forms.
+
+    For a runtime that gives both in one pass (:meth:`classify.runtime.Runtime.predict_proba`).
+    """
+    sentences, owners, starts = [], [], []
+    for i, norm in enumerate(normalised):
         # A paragraph of one sentence is its own best sentence (normalising is idempotent): no second scoring.
+        if is_one_sentence(norm):
+            continue
+        parts = split_sentences(norm)
         if len(parts) > 1 or parts[0] != norm:
+            owners.append(i)
+            starts.append(len(sentences))
             sentences += parts
-            owners += [i] * len(parts)
     best = paragraph.copy()
     if sentences:
-        best[sorted(set(owners))] = 0.0
-        np.maximum.at(best, np.asarray(owners), np.asarray(predict_proba(sentences), dtype=float))
+        best[owners] = np.maximum.reduceat(np.asarray(predict_proba(sentences), dtype=float), starts, axis=0)
     return (paragraph + best) / 2
-

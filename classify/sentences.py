@@ -5,13 +5,20 @@ Imports nothing beyond the standard library: a loaded model pools sentences with
 
 import re
 
-_SENTENCE = re.compile(r"[^.!?؟؛\n]+[.!?؟؛]*")
+_ENDS = ".!?؟؛"
+_SENTENCE = re.compile(rf"[^{_ENDS}\n]+[{_ENDS}]*")
+_BREAK = re.compile(rf"[{_ENDS}\n]")
 MIN_CHARS = 12
 
 
 def split_sentences(text):
     """The sentences of a normalised text; fragments shorter than 12 characters join the previous one."""
     return sentence_spans(text)[0]
+
+
+def is_one_sentence(text):
+    """Whether ``split_sentences(text) == [text]`` is sure without splitting: no break but a final run of ends."""
+    return text == text.strip() and not _BREAK.search(text.rstrip(_ENDS))
 
 
 def sentence_spans(text):

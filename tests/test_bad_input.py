@@ -63,6 +63,7 @@ def test_output_under_a_file(trained_model, article, tmp_path, capsys):
     ("colour = 1\n", ["unknown key(s) colour"]),
     ('calibration = "platt"\n', ['calibration must be "none" or "sigmoid" or "isotonic", got \'platt\'']),
     ("calibration = true\n", ["calibration must be"]),
+    ('pooling = "max"\n', ['pooling must be "none" or "sentence", got \'max\'']),
     ("n_splits = \n", ["not valid TOML"]),
 ])
 def test_bad_config_values(toml, fragments, tmp_path, labels_file, corpus_dir, capsys):

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from classify.sentences import sentence_spans, split_sentences
+from classify.sentences import is_one_sentence, sentence_spans, split_sentences
 from classify.model import train
 from classify.normalise import normalise
 from classify.pooling import pooled_proba
@@ -42,6 +42,8 @@ def test_a_paragraph_of_one_sentence_is_not_scored_twice():
 def test_sentence_spans_locate_each_sentence(text):
     parts, spans = sentence_spans(text)
     assert parts == split_sentences(text) and len(spans) == len(parts)
+    if is_one_sentence(text):  # the shortcut that spares splitting is never wrong
+        assert parts == [text]
     if not text.strip():
         return
     last = 0
@@ -69,9 +71,18 @@ def test_a_pooled_model_predicts_the_same_after_saving_and_its_score_is_the_pool
     texts = split_spans["X_test"] + ["قصفت الطائرات الحربية مواقع في حلب. وصلت قافلة مساعدات إلى درعا."]
     np.testing.assert_allclose(loaded.predict_proba(texts).to_numpy(), fitted.predict_proba(texts).to_numpy(),
                                rtol=0, atol=1e-12)
+    normalised = []
+    loaded.runtime.predict_proba(texts, normalised)  # the kernel's pass gives the texts normalised too
+    assert normalised == [normalise(t) for t in texts]
     expected = pooled_proba(fitted.pipeline.predict_proba, texts, normalise)
     np.testing.assert_allclose(loaded.predict_proba(texts).to_numpy(), expected, rtol=0, atol=1e-12)
     assert not np.allclose(expected, fitted.pipeline.predict_proba(texts))  # pooling changed something
+    # Without the compiled kernel, the runtime's NumPy path pools the same.
+    kernel, loaded.runtime._fast = loaded.runtime._fast, None
+    try:
+        np.testing.assert_allclose(loaded.predict_proba(texts).to_numpy(), expected, rtol=0, atol=1e-12)
+    finally:
+        loaded.runtime._fast = kernel
 
 
 def test_explain_names_the_best_sentence_of_a_pooled_model(pooled_model):

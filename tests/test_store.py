@@ -214,6 +214,7 @@ def test_an_edited_card_is_refused(saved):
     ({"n_train": True}, "'n_train' must be a count"),
     ({"format_version": "2"}, "'format_version' must be one of 1, 2"),
     ({"created": 5}, "'created' must be an ISO 8601 time"),
+    ({"pooling": "max"}, "'pooling' must be \"none\" or \"sentence\", got 'max'"),
     ({"owner": "me"}, "unknown field 'owner'"),
     ({"card_sha256": "0" * 64}, "model card was changed"),
     ({"scheme": "codebook"}, "'scheme' must be a table of name, labels, cues and sha256"),

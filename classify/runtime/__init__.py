@@ -203,28 +203,29 @@ class Runtime:
 
         self._fast = kernel(self)
 
-    def normalised(self, text):
-        """``text`` normalised as the model normalises it: :attr:`normalise`, through the compiled kernel if there is one."""
-        return self._fast.normalise(text) if self._fast is not None else self.normalise(text)
-
     def transform(self, texts):
         """The feature matrix (CSR) of raw texts, as the pipeline's ``features`` step gives it."""
         folded = list(map(self.normalise, texts))
         return sp.hstack([block(folded) for _, block in self.blocks], format="csr")
 
-    def predict_proba(self, texts):
+    def predict_proba(self, texts, normalised=None):
         """Each label's probability for each raw text, as the pipeline's ``predict_proba``.
 
         Parameters
         ----------
         texts : list of str
+        normalised : list, optional
+            Each text's normalised form is appended to it (sentence pooling splits it): the
+            compiled kernel gives it from the pass that scores the text.
 
         Returns
         -------
         ndarray of shape (len(texts), n_labels)
         """
         if self._fast is not None:
-            return self._fast.predict_proba(texts)
+            return self._fast.predict_proba(texts, normalised)
+        if normalised is not None:
+            normalised += map(self.normalise, texts)
         return self.reference_proba(texts)
 
     def reference_proba(self, texts):

@@ -485,8 +485,12 @@ cdef class Kernel:
         self._normalise(text)
         return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.text.p, self.text.n)
 
-    def predict_proba(self, list texts, double[:, ::1] out):
-        """Write each label's probability for each raw text into ``out`` (len(texts) x labels)."""
+    def predict_proba(self, list texts, double[:, ::1] out, list normalised=None):
+        """Write each label's probability for each raw text into ``out`` (len(texts) x labels).
+
+        With a list ``normalised``, each text's normalised form is appended to it (for sentence
+        pooling, which splits the normalised text: one normalisation serves both).
+        """
         cdef Py_ssize_t i, l
         cdef double *s
         cdef str text
@@ -498,6 +502,8 @@ cdef class Kernel:
             if self.timing:
                 t0 = _now()
             self._normalise(text)
+            if normalised is not None:
+                normalised.append(PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.text.p, self.text.n))
             if self.timing:
                 t0 = self._clock(0, t0)
                 learnt = self.spent[2]

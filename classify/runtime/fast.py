@@ -77,17 +77,15 @@ class Kernel:
         self.inner, self.n_labels = inner, n_labels
         self._lock = threading.Lock()
 
-    def predict_proba(self, texts):
-        """Each label's probability for each raw text (a list of str), as :meth:`Runtime.predict_proba`."""
+    def predict_proba(self, texts, normalised=None):
+        """Each label's probability for each raw text (a list of str), as :meth:`Runtime.predict_proba`.
+
+        With a list ``normalised``, each text's normalised form is appended to it.
+        """
         out = np.empty((len(texts), self.n_labels), dtype=np.float64)
         with self._lock:
-            self.inner.predict_proba(texts, out)
+            self.inner.predict_proba(texts, out, normalised)
         return out
-
-    def normalise(self, text):
-        """``text`` normalised, as the runtime's normaliser gives it (several times faster)."""
-        with self._lock:
-            return self.inner.normalise(text)
 
 
 def _char(kernel, offset):
