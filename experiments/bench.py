@@ -1,9 +1,11 @@
 """``make bench``: the default model's prediction speed against fastText's, on one thread.
 
 Both are trained on the training split of ``data/labels.csv`` and then label the same
-paragraphs (the real test and training paragraphs, repeated to 1k, 10k and 100k). Every
-timed run is a fresh process (so peak RSS is that run's own), the two systems alternate
-(A-B-A-B) and each figure is the median of the runs. Writes ``reports/bench.md``.
+paragraphs (the real test and training paragraphs, repeated to 1k, 10k and 100k). The
+same classify model also runs without its sentence pooling (paragraph scores only), to
+show what pooling costs. Every timed run is a fresh process (so peak RSS is that run's
+own), the systems alternate (A-B-C-A-B-C) and each figure is the median of the runs.
+Writes ``reports/bench.md``.
 
 Timings live here only, never in the tests.
 """
@@ -27,6 +29,8 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)
+# The default model as it is, and the same model scoring paragraphs only (no sentence pooling).
+OURS = ("classify", "paragraphs")
 STREAM_SIZES = (10_000, 100_000, 1_000_000)
 RUNS = 3
 # The fastText baseline's configuration (experiments/configs/fasttext.toml), seed 0.
@@ -42,7 +46,8 @@ def _repeat(pool, n):
 
 def _worker(system, model_path, pool_path, n):
     """Load, label ``n`` paragraphs, print one JSON line of timings and peak RSS."""
-    if system == "classify":
+    ours = system in OURS
+    if ours:
         from skops.io import load  # noqa: F401  (load_model imports it: timed in the cold start, not here)
 
         from classify import load_model
@@ -51,10 +56,12 @@ def _worker(system, model_path, pool_path, n):
     t0 = time.perf_counter()
     model = load_model(model_path)
     loaded = time.perf_counter() - t0
+    if system == "paragraphs":
+        model.meta["pooling"] = "none"
     texts = _repeat(json.loads(Path(pool_path).read_text(encoding="utf-8")), n)
     rss_before = _peak_rss_kb()
     t0 = time.perf_counter()
-    if system == "classify":
+    if ours:
         out = model.predict(texts)
     else:
         # fastText reads one line per text. Its Python predict() breaks on NumPy 2 and the
@@ -64,7 +71,7 @@ def _worker(system, model_path, pool_path, n):
         out = [predict(" ".join(t.split()), -1, 0.0, "strict") for t in texts]
     seconds = time.perf_counter() - t0
     assert len(out) == n
-    compiled = system == "classify" and model.runtime is not None and model.runtime._fast is not None
+    compiled = ours and model.runtime is not None and model.runtime._fast is not None
     print(json.dumps({"load": loaded, "seconds": seconds, "rss_before_kb": rss_before, "rss_peak_kb": _peak_rss_kb(),
                       "compiled": compiled}))
 
@@ -197,8 +204,9 @@ def _check_fasttext(clf, part):
 
 def _steps(model, texts):
     """Seconds per paragraph of each step of ``model.predict`` on ``texts``, one batch at a time: the
-    compiled kernel's own steps (:data:`classify.runtime._kernel.STEPS`) when the runtime has it, else
-    the NumPy kernels' (:func:`_reference_steps`)."""
+    compiled kernel's own steps (:data:`classify.runtime._kernel.STEPS`, over both its passes: the
+    paragraphs, then the sentences of those with several) when the runtime has it, else the NumPy
+    kernels' (:func:`_reference_steps`, paragraphs only)."""
     fast = model.runtime._fast if model.runtime is not None else None
     if fast is None:
         return _reference_steps(model, texts)
@@ -221,7 +229,7 @@ def _steps(model, texts):
     kernel.timing = False
     spent = {name: t / rate for name, t in kernel.timings().items()}
     # What the kernel's clock did not see: the batches, the output array, the calibrator.
-    spent["Python around the kernel (batches, calibrator)"] = max(proba_seconds - sum(spent.values()), 0.0)
+    spent["Python around the kernel (batches, sentence splitting, calibrator)"] = max(proba_seconds - sum(spent.values()), 0.0)
     spent["thresholds"] = thresholds
     return {k: v / len(texts) for k, v in spent.items()}
 
@@ -315,7 +323,8 @@ def _report(results, facts, steps, args):
         f"Both trained on the {facts['n_train']} training paragraphs of `data/labels.csv`; both label the same "
         f"paragraphs (the {facts['pool']} real test and training paragraphs, repeated; {facts['mean_chars']:.0f} "
         f"characters on average). classify: the default model, `Model.predict` (probabilities and thresholded "
-        f"labels), " + ("through its compiled kernel (`classify/runtime/_kernel.pyx`)" if facts["compiled"] else
+        f"labels, each label's score pooled over the paragraph's sentences; \"without pooling\": the same model "
+        f"scoring paragraphs only), " + ("through its compiled kernel (`classify/runtime/_kernel.pyx`)" if facts["compiled"] else
                         "**through the NumPy kernels: the compiled kernel is not built**")
         + f". fastText ({facts['fasttext_version']}): {facts['fasttext']}, its one-line C++ `predict` called per "
         f"paragraph (every label's probability; checked before timing against the paragraphs it was trained on"
@@ -326,16 +335,18 @@ def _report(results, facts, steps, args):
         f"predicting.",
         "",
         "| paragraphs | classify par/s | classify MB/s | fastText par/s | fastText MB/s | classify / fastText "
-        "| classify peak RSS | fastText peak RSS |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| without pooling par/s | without pooling / fastText | classify peak RSS | fastText peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, runs in results.items():
         mb = facts["mb"][n]
         ours, theirs = med(r["seconds"] for r in runs["classify"]), med(r["seconds"] for r in runs["fasttext"])
+        plain = med(r["seconds"] for r in runs["paragraphs"])
         rss = {k: med(r["rss_peak_kb"] for r in runs[k]) / 1024 for k in runs}
         grew = {k: med(r["rss_peak_kb"] - r["rss_before_kb"] for r in runs[k]) / 1024 for k in runs}
         lines.append(f"| {n:,} | {n / ours:,.0f} | {mb / ours:.2f} | {n / theirs:,.0f} | {mb / theirs:.2f} | "
-                     f"**{theirs / ours:.2f}x** | {rss['classify']:.0f} MB (+{grew['classify']:.0f}) | "
+                     f"**{theirs / ours:.2f}x** | {n / plain:,.0f} | {theirs / plain:.2f}x | "
+                     f"{rss['classify']:.0f} MB (+{grew['classify']:.0f}) | "
                      f"{rss['fasttext']:.0f} MB (+{grew['fasttext']:.0f}) |")
     if facts["stream"]:
         lines += ["", "**Streaming** (`classify predict records.jsonl.gz -o out.jsonl`, JSON reading and writing and "
@@ -403,7 +414,7 @@ def main(argv=None):
         print("training classify (with CV) and fastText ...", file=sys.stderr)
         ft_seconds, batch_ok = _train_fasttext(table, theirs)
         train = {"classify": round(_train_classify(table, ours), 1), "fasttext": round(ft_seconds, 1)}
-        paths = {"classify": ours, "fasttext": theirs}
+        paths = {"classify": ours, "fasttext": theirs, "paragraphs": ours}
         facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": _commit(),
                  "machine": _machine(), "train": train, "n_train": int((table.split == "train").sum()),
                  "pool": len(pool), "mean_chars": sum(map(len, pool)) / len(pool),
@@ -411,22 +422,22 @@ def main(argv=None):
                  "batch_ok": batch_ok, "fasttext_version": _version("fasttext-wheel", "fasttext"),
                  "size": {"classify": _folder_bytes(ours), "fasttext": theirs.stat().st_size},
                  "mb": {n: sum(len(t.encode("utf-8")) for t in _repeat(pool, n)) / 1e6 for n in args.sizes}}
-        cold = {k: [] for k in paths}
+        cold = {k: [] for k in ("classify", "fasttext")}
         for _ in range(args.runs):
-            for system, path in paths.items():
-                cold[system].append(_cold_load(system, path))
+            for system in cold:
+                cold[system].append(_cold_load(system, paths[system]))
         facts["cold"] = {k: statistics.median(v) for k, v in cold.items()}
         results = {}
         for n in args.sizes:
             results[n] = {k: [] for k in paths}
             for run in range(args.runs):
-                for system, path in paths.items():  # A-B-A-B
+                for system, path in paths.items():  # A-B-C-A-B-C
                     results[n][system].append(_run(system, path, pool_path, n))
                     r = results[n][system][-1]
                     print(f"{n:>8,} {system:<9} run {run + 1}: {n / r['seconds']:8,.0f} par/s, "
                           f"peak RSS {r['rss_peak_kb'] / 1024:.0f} MB", file=sys.stderr)
         facts["load"] = {k: statistics.median(r["load"] for n in results for r in results[n][k]) for k in paths}
-        facts["compiled"] = all(r.get("compiled") for n in results for r in results[n]["classify"])
+        facts["compiled"] = all(r.get("compiled") for n in results for system in OURS for r in results[n][system])
         facts["stream"] = {}
         for n in args.stream_sizes:
             facts["stream"][n] = _stream(ours, pool, n, work)

@@ -148,7 +148,8 @@ def _final(estimator, texts, Y, test_texts, groups=None):
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     if hasattr(fitted, "model_bytes"):  # fastText: its own file format, and not picklable back to us
-        return proba, fit_seconds, predict_seconds, fitted.model_bytes(), peak, None
+        # A pooled model's plots are its pipeline's.
+        return proba, fit_seconds, predict_seconds, fitted.model_bytes(), peak, getattr(fitted, "pipeline_", None)
     return proba, fit_seconds, predict_seconds, len(sio.dumps(fitted, **SKOPS_COMPRESSION)), peak, fitted
 
 
