@@ -556,7 +556,10 @@ def write_html(fh, items, model, title, top=5, labels=None):
              f"with the {top} words that weigh most on that label marked. A word's weight is the sum of the "
              "contributions (coefficient &times; feature value, in the classifier's log-odds) of the character "
              "n-grams, word clusters and structure features found in it; the bias and the features no word "
-             "produced are listed apart. Hover over a mark for its features.</p>\n"
+             "produced are listed apart. Hover over a mark for its features."
+             + (" A label's score is the mean of the paragraph's probability and that of its best sentence (sentence "
+                "pooling): the marks explain the paragraph's part, and the best sentence is named under the label."
+                if model.pooling != "none" else "") + "</p>\n"
              + "".join(html.legend(label, colours[label]) for label in shown) + "\n</div>\n")
     count = 0
     for heading_text, explanation in items:

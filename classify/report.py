@@ -111,6 +111,8 @@ def _card_section(model, folder, version, labels_file, test_n, labels_sha, corpu
         ("parameters over the defaults", json.dumps(meta.get("params", {}), ensure_ascii=False)),
         ("thresholds chosen by", str(meta.get("thresholds_by", "?"))),
         ("calibration", cal["method"] if cal else "none"),
+        ("pooling", {"sentence": "sentence (mean of the paragraph's and its best sentence's probability)",
+                     "none": "none (the paragraph's probability)"}[model.pooling]),
         ("training paragraphs", str(meta.get("n_train", "?"))), ("test paragraphs", str(test_n)),
         ("labels file", f"{labels_file} (SHA-256 {labels_sha})"),
         ("labels file recorded at training", str(meta.get("labels_file_sha256"))),
