@@ -29,8 +29,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from classify.errors import ClassifyError
-from classify.sentences import sentence_spans
 from classify.normalise import normalise_with_offsets
+from classify.sentences import sentence_spans
 
 _TOKEN = re.compile(r"\S+")
 # The unit of a span: a run of letters and digits, so that punctuation glued to a word stays out of its span.

@@ -309,7 +309,7 @@ def train(texts, label_lists, groups, classifier=None, params=None, thresholds="
         Map each label's score to a calibrated probability, by a calibrator fitted on the
         out-of-fold scores (see :mod:`classify.calibration`); the thresholds are then chosen
         on calibrated scores. ``"none"`` keeps the classifier's own scores.
-    pooling : {"sentence", "none"}
+    pooling : {"none", "sentence"}
         ``"sentence"``: each label's score is the mean of the paragraph's probability and its
         best sentence's (:mod:`classify.pooling`), in cross-validation as in prediction.
 

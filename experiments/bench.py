@@ -2,8 +2,8 @@
 
 Both are trained on the training split of ``data/labels.csv`` and then label the same
 paragraphs (the real test and training paragraphs, repeated to 1k, 10k and 100k). The
-same classify model also runs without its sentence pooling (paragraph scores only), to
-show what pooling costs. Every timed run is a fresh process (so peak RSS is that run's
+same classify model also runs with sentence pooling (``pooling = "sentence"``: each label's
+score also takes the best sentence's), to show what that option costs. Every timed run is a fresh process (so peak RSS is that run's
 own), the systems alternate (A-B-C-A-B-C) and each figure is the median of the runs.
 Writes ``reports/bench.md``.
 
@@ -29,8 +29,8 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)
-# The default model as it is, and the same model scoring paragraphs only (no sentence pooling).
-OURS = ("classify", "paragraphs")
+# The default model as it is, and the same model with sentence pooling (classify.pooling).
+OURS = ("classify", "pooled")
 STREAM_SIZES = (10_000, 100_000, 1_000_000)
 RUNS = 3
 # The fastText baseline's configuration (experiments/configs/fasttext.toml), seed 0.
@@ -56,8 +56,8 @@ def _worker(system, model_path, pool_path, n):
     t0 = time.perf_counter()
     model = load_model(model_path)
     loaded = time.perf_counter() - t0
-    if system == "paragraphs":
-        model.meta["pooling"] = "none"
+    if system == "pooled":
+        model.meta["pooling"] = "sentence"
     texts = _repeat(json.loads(Path(pool_path).read_text(encoding="utf-8")), n)
     rss_before = _peak_rss_kb()
     t0 = time.perf_counter()
@@ -204,9 +204,8 @@ def _check_fasttext(clf, part):
 
 def _steps(model, texts):
     """Seconds per paragraph of each step of ``model.predict`` on ``texts``, one batch at a time: the
-    compiled kernel's own steps (:data:`classify.runtime._kernel.STEPS`, over both its passes: the
-    paragraphs, then the sentences of those with several) when the runtime has it, else the NumPy
-    kernels' (:func:`_reference_steps`, paragraphs only)."""
+    compiled kernel's own steps (:data:`classify.runtime._kernel.STEPS`) when the runtime has it, else
+    the NumPy kernels' (:func:`_reference_steps`)."""
     fast = model.runtime._fast if model.runtime is not None else None
     if fast is None:
         return _reference_steps(model, texts)
@@ -229,7 +228,7 @@ def _steps(model, texts):
     kernel.timing = False
     spent = {name: t / rate for name, t in kernel.timings().items()}
     # What the kernel's clock did not see: the batches, the output array, the calibrator.
-    spent["Python around the kernel (batches, sentence splitting, calibrator)"] = max(proba_seconds - sum(spent.values()), 0.0)
+    spent["Python around the kernel (batches, calibrator)"] = max(proba_seconds - sum(spent.values()), 0.0)
     spent["thresholds"] = thresholds
     return {k: v / len(texts) for k, v in spent.items()}
 
@@ -323,29 +322,29 @@ def _report(results, facts, steps, args):
         f"Both trained on the {facts['n_train']} training paragraphs of `data/labels.csv`; both label the same "
         f"paragraphs (the {facts['pool']} real test and training paragraphs, repeated; {facts['mean_chars']:.0f} "
         f"characters on average). classify: the default model, `Model.predict` (probabilities and thresholded "
-        f"labels, each label's score pooled over the paragraph's sentences; \"without pooling\": the same model "
-        f"scoring paragraphs only), " + ("through its compiled kernel (`classify/runtime/_kernel.pyx`)" if facts["compiled"] else
+        f"labels; \"pooled\": the same model with sentence pooling, each label's score also taking the best "
+        f"sentence's), " + ("through its compiled kernel (`classify/runtime/_kernel.pyx`)" if facts["compiled"] else
                         "**through the NumPy kernels: the compiled kernel is not built**")
         + f". fastText ({facts['fasttext_version']}): {facts['fasttext']}, its one-line C++ `predict` called per "
         f"paragraph (every label's probability; checked before timing against the paragraphs it was trained on"
         + ("" if facts["batch_ok"] else "; its batch `multilinePredict` gives wrong probabilities under this NumPy, "
            "so it is not used") + "). Each run is a fresh "
-        f"process; the systems alternate A-B-A-B; figures are medians of {args.runs} runs. Load time is not in the "
+        f"process; the systems alternate A-B-C-A-B-C; figures are medians of {args.runs} runs. Load time is not in the "
         f"throughput. Peak RSS includes the input paragraphs, held in memory; in brackets, how much it grew while "
         f"predicting.",
         "",
         "| paragraphs | classify par/s | classify MB/s | fastText par/s | fastText MB/s | classify / fastText "
-        "| without pooling par/s | without pooling / fastText | classify peak RSS | fastText peak RSS |",
+        "| pooled par/s | pooled / fastText | classify peak RSS | fastText peak RSS |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, runs in results.items():
         mb = facts["mb"][n]
         ours, theirs = med(r["seconds"] for r in runs["classify"]), med(r["seconds"] for r in runs["fasttext"])
-        plain = med(r["seconds"] for r in runs["paragraphs"])
+        pooled = med(r["seconds"] for r in runs["pooled"])
         rss = {k: med(r["rss_peak_kb"] for r in runs[k]) / 1024 for k in runs}
         grew = {k: med(r["rss_peak_kb"] - r["rss_before_kb"] for r in runs[k]) / 1024 for k in runs}
         lines.append(f"| {n:,} | {n / ours:,.0f} | {mb / ours:.2f} | {n / theirs:,.0f} | {mb / theirs:.2f} | "
-                     f"**{theirs / ours:.2f}x** | {n / plain:,.0f} | {theirs / plain:.2f}x | "
+                     f"**{theirs / ours:.2f}x** | {n / pooled:,.0f} | {theirs / pooled:.2f}x | "
                      f"{rss['classify']:.0f} MB (+{grew['classify']:.0f}) | "
                      f"{rss['fasttext']:.0f} MB (+{grew['fasttext']:.0f}) |")
     if facts["stream"]:
@@ -414,7 +413,7 @@ def main(argv=None):
         print("training classify (with CV) and fastText ...", file=sys.stderr)
         ft_seconds, batch_ok = _train_fasttext(table, theirs)
         train = {"classify": round(_train_classify(table, ours), 1), "fasttext": round(ft_seconds, 1)}
-        paths = {"classify": ours, "fasttext": theirs, "paragraphs": ours}
+        paths = {"classify": ours, "fasttext": theirs, "pooled": ours}
         facts = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": _commit(),
                  "machine": _machine(), "train": train, "n_train": int((table.split == "train").sum()),
                  "pool": len(pool), "mean_chars": sum(map(len, pool)) / len(pool),

@@ -59,7 +59,8 @@ def pooled_model(split_spans, tmp_path_factory):
     model = train(split_spans["X"], [[label for label, y in zip(("shelling", "ground_advance", "withdrawal",
                                                                   "humanitarian", "claim_denial"), row) if y]
                                      for row in split_spans["Y"]],
-                  split_spans["groups"], params={"features__char__min_df": 1}, n_splits=3, calibration="none")
+                  split_spans["groups"], params={"features__char__min_df": 1}, n_splits=3, calibration="none",
+                  pooling="sentence")
     folder = tmp_path_factory.mktemp("pooled") / "model"
     save_model(model, folder)
     return model, load_model(folder)

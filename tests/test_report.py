@@ -64,7 +64,7 @@ def test_report_is_one_self_contained_page(report_page):
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     assert not re.search(r"""(src|href)=["']?(https?:|//)|<script|<link""", page)
     assert "pipeline_sha256" not in page and "model.skops SHA-256" in page and "keyword baseline" in page
-    assert "sentence (mean of the paragraph" in page  # the fixture model pools, as the default does
+    assert "<td><code>none (the paragraph" in page  # how scores are pooled: not, by default
     # Arabic text as characters, in right-to-left blocks, in the most-wrong section.
     wrong = page.split(">The test paragraphs the model gets most wrong</h2>", 1)[1]
     assert wrong.count('<section class="para">') == 5 and "false positive" in wrong and "false negative" in wrong
