@@ -97,3 +97,17 @@ def test_explain_names_the_best_sentence_of_a_pooled_model(pooled_model):
     assert explanation["humanitarian"].sentence[:2] == (0, text.index(".") + 1)
     assert model.explain("قصفت الطائرات حلب", ["shelling"])["shelling"].sentence is None
     assert explanation.to_dict()["labels"][0]["sentence"]["end"] == end
+
+
+def test_a_configuration_asks_for_pooling_and_the_saved_model_keeps_it(tmp_path, corpus_dir, spans, capsys):
+    from conftest import labels_csv, run
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text(labels_csv(spans), encoding="utf-8")
+    config = tmp_path / "pooled.toml"
+    config.write_text('pooling = "sentence"\nn_splits = 3\n[params]\n"features__char__min_df" = 1\n', encoding="utf-8")
+    status, _, err = run(["train", "--config", config, "--labels", labels, "--corpus", corpus_dir,
+                          "--out", tmp_path / "m"], capsys)
+    assert status == 0, err
+    model = load_model(tmp_path / "m")
+    assert model.pooling == "sentence" and model.meta["config"] == "pooled"
