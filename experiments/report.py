@@ -90,9 +90,18 @@ def write_results(path=ledger.LEDGER, out=ROOT / "RESULTS.md"):
         lines += [f"**Best by CV:** `{best['config']}` {best['classifier']} {_point(best)}: CV macro-F1 "
                   f"{best['cv']['macro_f1']['mean']:.3f} ± {best['cv']['macro_f1']['std']:.3f}, test macro-F1 "
                   f"{best['test']['macro_f1']:.3f}.", ""]
+    if best and best["config"] != "default":
+        lines += ["The package's default (`default`) is not the best by CV: sentence pooling (`pooling = \"sentence\"`, "
+                  "logreg_pooled here), the one lever significantly better on paired folds, costs 1.5-1.7x the "
+                  "prediction time, which misses `make bench`'s target of twice fastText's throughput, so it is an "
+                  "option; the other configurations above the default have no compiled path (context, stems) or are "
+                  "within a fold's standard deviation of it.", ""]
     if (ROOT / "PAIRED.md").is_file():
         lines += ["Whether a lever beats the default beyond the folds' noise: the paired per-fold comparisons on the same "
                   "folds in [PAIRED.md](PAIRED.md) (`python -m experiments.paired`).", ""]
+    if (ROOT / "POOLING_MIX.md").is_file():
+        lines += ["How sentence pooling mixes the paragraph's probability with its best sentence's: "
+                  "[POOLING_MIX.md](POOLING_MIX.md) (`python -m experiments.pooling_mix`).", ""]
     lines += ["## Leaderboard (by CV macro-F1)", "", HEADER]
     lines += [_row(r, best) for r in sorted(runs, key=lambda r: -r["cv"]["macro_f1"]["mean"])]
     for title, configs in SECTIONS:
