@@ -20,21 +20,26 @@ from classify.segment.model import _folds, fit, training_pages
 SHARES = (0.98, 0.985, 0.99)
 
 
+def out_of_fold_scores(marked, pages, crawl):
+    """Each marked page's line scores from the part (``crawl`` or alone) fitted out of fold by site, end to end."""
+    groups = [p.domain for p in pages]
+    scores = [None] * len(marked)
+    for train, test in _folds(groups, 5).split(pages, groups=groups):
+        model = fit([pages[i] for i in train], only=crawl)
+        for i in test[test < len(marked)]:
+            scores[i] = model.scores(pages[i].lines, features=pages[i].features(pages[i].url, crawl))
+    return np.concatenate(scores)
+
+
 def main():
     corpus = load_corpus()
     marked, extra = training_pages("data/segmentation.csv", corpus, load_labels("data/labels.csv", corpus))
     pages = marked + extra
-    groups = [p.domain for p in pages]
     keep = np.concatenate([p.keep for p in marked])
     print("| line model part | " + " | ".join(f"furniture dropped at {s:.1%} kept" for s in SHARES) + " |")
     print("|---|" + "---:|" * len(SHARES))
     for crawl in (False, True):
-        scores = [None] * len(marked)
-        for train, test in _folds(groups, 5).split(pages, groups=groups):
-            model = fit([pages[i] for i in train], only=crawl)
-            for i in test[test < len(marked)]:
-                scores[i] = model.scores(pages[i].lines, features=pages[i].features(pages[i].url, crawl))
-        s = np.concatenate(scores)
+        s = out_of_fold_scores(marked, pages, crawl)
         kept = np.sort(s[keep])
         dropped = [(s[~keep] < kept[int(np.floor((1 - share) * kept.size))]).mean() for share in SHARES]
         print(f"| {'with the crawl' if crawl else 'page alone'} | " + " | ".join(f"{d:.1%}" for d in dropped) + " |")

@@ -49,10 +49,9 @@ import numpy as np
 from classify.corpus import load_corpus
 from classify.data import load_labels
 from classify.segment import features as F
-from classify.segment.model import Page, _folds, fit, read_marks, training_pages
+from classify.segment.model import Page, read_marks, training_pages
 from classify.segment.rules import _fold, is_furniture, line_signals
-
-SHARES = (0.98, 0.985, 0.99)
+from experiments.segmentation_crawl import SHARES, out_of_fold_scores
 _SHIPPED_BLOCK = F._main_block
 _FEATURES = Page.features
 _COL = F.FEATURE_NAMES.index
@@ -249,7 +248,6 @@ def _dropped(s, keep, weight):
 def run(name, marked, extra, stories, save=None):
     block, extras = VARIANTS[name]
     pages = marked + extra
-    groups = [p.domain for p in pages]
     keep = np.concatenate([p.keep for p in marked])
     in_set = np.concatenate([np.full(len(p.lines), p.doc_id in stories) for p in marked])
     Page.features = _features(block, extras)
@@ -257,12 +255,7 @@ def run(name, marked, extra, stories, save=None):
         for p in pages:
             p._features = {}
         for crawl in (False, True):
-            scores = [None] * len(marked)
-            for train, test in _folds(groups, 5).split(pages, groups=groups):
-                model = fit([pages[i] for i in train], only=crawl)
-                for i in test[test < len(marked)]:
-                    scores[i] = model.scores(pages[i].lines, features=pages[i].features(pages[i].url, crawl))
-            s = np.concatenate(scores)
+            s = out_of_fold_scores(marked, pages, crawl)
             part = "crawl" if crawl else "alone"
             if save:
                 np.savez(f"{save}/{name}-{part}.npz", s=s, keep=keep,
