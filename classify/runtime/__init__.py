@@ -205,7 +205,9 @@ class Runtime:
 
     def transform(self, texts):
         """The feature matrix (CSR) of raw texts, as the pipeline's ``features`` step gives it."""
-        folded = list(map(self.normalise, texts))
+        return self._features(list(map(self.normalise, texts)))
+
+    def _features(self, folded):
         return sp.hstack([block(folded) for _, block in self.blocks], format="csr")
 
     def predict_proba(self, texts, normalised=None):
@@ -224,9 +226,10 @@ class Runtime:
         """
         if self._fast is not None:
             return self._fast.predict_proba(texts, normalised)
+        folded = list(map(self.normalise, texts))
         if normalised is not None:
-            normalised += map(self.normalise, texts)
-        return self.reference_proba(texts)
+            normalised += folded
+        return self.classify(self._features(folded))
 
     def reference_proba(self, texts):
         """:meth:`predict_proba` through the NumPy kernels (the reference the compiled kernel is held to)."""
