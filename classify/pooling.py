@@ -9,7 +9,7 @@ It is an option (``pooling = "sentence"`` in a configuration), not the default: 
 cross-validation it adds +0.007 macro-F1 over the paragraph alone, ahead on all 15 folds
 (``experiments/PAIRED.md``), but scoring the sentences too makes prediction 1.5-1.7x
 slower even through the compiled kernel (``make bench``), which would take the default
-below its speed target, twice fastText's throughput, at 1,000 and 100,000 paragraphs.
+below its speed target, twice fastText's throughput, at 1,000 paragraphs.
 """
 
 import numpy as np
