@@ -12,7 +12,7 @@ import numpy as np
 
 from classify.calibration import DEFAULT_CALIBRATION, apply_calibrator
 from classify.errors import ClassifyError
-from classify.pooling import DEFAULT_POOLING, POOLINGS, normaliser_of, pool, pooled_proba
+from classify.pooling import DEFAULT_POOLING, POOLINGS, normaliser_of, pooled_proba
 from classify.scheme import default_scheme, scheme_from_card
 
 LABELS = default_scheme().labels
@@ -222,11 +222,7 @@ class Model:
         if self.runtime is None:
             normalise = normaliser_of(self.pipeline) if self.pooling != "none" else None
             return pooled_proba(self.pipeline.predict_proba, texts, normalise, self.pooling)
-        if self.pooling == "none":
-            return self.runtime.predict_proba(texts)
-        # The runtime's pass over the paragraphs gives their normalised texts too, which pooling splits.
-        normalised = []
-        return pool(self.runtime.predict_proba(texts, normalised), normalised, self.runtime.predict_proba)
+        return self.runtime.predict_proba(texts, self.pooling)
 
     def predict(self, texts):
         """The labels of each text whose probability reaches its threshold, most probable first.

@@ -7,9 +7,10 @@ the same fitted model (multi-instance learning on the scores, not on the feature
 
 It is an option (``pooling = "sentence"`` in a configuration), not the default: by paired
 cross-validation it adds +0.007 macro-F1 over the paragraph alone, ahead on all 15 folds
-(``experiments/PAIRED.md``), but scoring the sentences too makes prediction 1.5-1.7x
-slower even through the compiled kernel (``make bench``), which would take the default
-below its speed target, twice fastText's throughput, at 1,000 paragraphs.
+(``experiments/PAIRED.md``), but scoring the sentences too makes prediction about 1.25x
+slower, even with the compiled kernel pooling in its own pass (``make bench``), which
+would take the default below its speed target, twice fastText's throughput, at 1,000
+paragraphs (long ones: four in five of their characters are in paragraphs of several sentences).
 """
 
 import numpy as np
@@ -56,7 +57,8 @@ def pooled_proba(predict_proba, texts, normalise, pooling="sentence"):
 def pool(paragraph, normalised, predict_proba):
     """:func:`pooled_proba` from the texts' own probabilities and their normalised forms.
 
-    For a runtime that gives both in one pass (:meth:`classify.runtime.Runtime.predict_proba`).
+    For the runtime's NumPy path, which has the texts normalised already (the compiled kernel
+    pools in its own pass: :mod:`classify.runtime.fast`).
     """
     sentences, owners, starts = [], [], []
     for i, norm in enumerate(normalised):

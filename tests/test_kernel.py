@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from classify import load_model, save_model
 from classify.normalise import normalise
 from classify.runtime import fast
+from classify.sentences import split_sentences
 
 # Arabic letters and their variants, harakat, tatweel, digits of three scripts, the punctuation
 # the normaliser moves, white space of several kinds, invisible controls, Latin, an emoji.
@@ -79,6 +80,34 @@ def test_any_text_gets_the_reference_probabilities(runtime, texts):
     for text in texts:
         assert runtime._fast.inner.normalise(text) == runtime.normalise(text)
     _close(runtime, texts)
+
+
+# Sentences of every shape the splitter meets: short fragments that join the one before (with
+# or without a space between), runs of ends, a line break, leading ends, quotes and brackets
+# that the normaliser treats differently once a sentence stands alone, doubled spaces.
+PIECES = st.sampled_from(["قصفت الطائرات الحربية مواقع في حلب", "انسحب المقاتلون من البلدة", "نزح الأهالي", "3", ".5",
+                          ".", "...", "؟", "!", "؛", "\n", " ", "  ", '"', '" ', "( ", ")", "،", "و", "ـ", "نفى الجيش ذلك"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.lists(PIECES, max_size=14).map("".join), st.text(alphabet=ALPHABET, max_size=160)))
+def test_the_kernel_pools_sentences_as_the_reference(runtime, text):
+    # Its splitter is classify.sentences', on the normalised text ...
+    assert fast._kernel.split_sentences(normalise(text)) == split_sentences(normalise(text))
+    # ... and its pooled probabilities are the reference's, bit for bit, whether a sentence's
+    # words are the paragraph's (reused) or change when it is normalised on its own (scored anew).
+    texts = [text, "قصف " + text, text + " ثم انسحب الجيش من القرية."]
+    np.testing.assert_array_equal(runtime.predict_proba(texts, "sentence"), runtime.reference_proba(texts, "sentence"))
+
+
+def test_pooling_changes_a_text_of_several_sentences_only(runtime, spans):
+    texts = [s[4] for s in spans] + TEXTS
+    pooled, plain = runtime.predict_proba(texts, "sentence"), runtime.predict_proba(texts)
+    np.testing.assert_array_equal(pooled, runtime.reference_proba(texts, "sentence"))
+    several = np.array([len(split_sentences(normalise(t))) > 1 for t in texts])
+    assert several.any() and not several.all()
+    np.testing.assert_array_equal(pooled[~several], plain[~several])
+    assert (pooled[several] != plain[several]).any(axis=1).all()
 
 
 def test_words_shorter_than_the_shortest_gram_count_whole(spans, tmp_path):

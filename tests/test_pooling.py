@@ -72,9 +72,6 @@ def test_a_pooled_model_predicts_the_same_after_saving_and_its_score_is_the_pool
     texts = split_spans["X_test"] + ["قصفت الطائرات الحربية مواقع في حلب. وصلت قافلة مساعدات إلى درعا."]
     np.testing.assert_allclose(loaded.predict_proba(texts).to_numpy(), fitted.predict_proba(texts).to_numpy(),
                                rtol=0, atol=1e-12)
-    normalised = []
-    loaded.runtime.predict_proba(texts, normalised)  # the kernel's pass gives the texts normalised too
-    assert normalised == [normalise(t) for t in texts]
     expected = pooled_proba(fitted.pipeline.predict_proba, texts, normalise)
     np.testing.assert_allclose(loaded.predict_proba(texts).to_numpy(), expected, rtol=0, atol=1e-12)
     assert not np.allclose(expected, fitted.pipeline.predict_proba(texts))  # pooling changed something

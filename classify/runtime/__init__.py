@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from classify.errors import ClassifyError
 from classify.normalise import STEPS, normaliser
+from classify.pooling import POOLINGS, pool, pooled_proba
 from classify.runtime.char import CharKernel
 from classify.runtime.clusters import check_table, cluster_matrix
 from classify.runtime.structure import FEATURES, LEXICONS, structure_matrix
@@ -210,30 +211,31 @@ class Runtime:
     def _features(self, folded):
         return sp.hstack([block(folded) for _, block in self.blocks], format="csr")
 
-    def predict_proba(self, texts, normalised=None):
+    def predict_proba(self, texts, pooling="none"):
         """Each label's probability for each raw text, as the pipeline's ``predict_proba``.
 
         Parameters
         ----------
         texts : list of str
-        normalised : list, optional
-            Each text's normalised form is appended to it (sentence pooling splits it): the
-            compiled kernel gives it from the pass that scores the text.
+        pooling : {"none", "sentence"}
+            With ``"sentence"``, pooled over each text's sentences as
+            :func:`classify.pooling.pooled_proba` pools the pipeline's.
 
         Returns
         -------
         ndarray of shape (len(texts), n_labels)
         """
+        if pooling not in POOLINGS:
+            raise ClassifyError(f"unknown pooling {pooling!r} (expected one of {', '.join(POOLINGS)})")
         if self._fast is not None:
-            return self._fast.predict_proba(texts, normalised)
+            return self._fast.predict_proba(texts, pooling)
         folded = list(map(self.normalise, texts))
-        if normalised is not None:
-            normalised += folded
-        return self.classify(self._features(folded))
+        proba = self.classify(self._features(folded))
+        return proba if pooling == "none" else pool(proba, folded, self.predict_proba)
 
-    def reference_proba(self, texts):
+    def reference_proba(self, texts, pooling="none"):
         """:meth:`predict_proba` through the NumPy kernels (the reference the compiled kernel is held to)."""
-        return self.classify(self.transform(texts))
+        return pooled_proba(lambda t: self.classify(self.transform(t)), texts, self.normalise, pooling)
 
     def classify(self, X):
         """Each label's probability for a feature matrix from :meth:`transform`."""

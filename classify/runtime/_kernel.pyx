@@ -17,7 +17,7 @@ cimport cython
 from libc.math cimport exp, sqrt
 from libc.stdint cimport int32_t, int64_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memset
+from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
 
@@ -45,6 +45,9 @@ FEATURES = tuple([f"{e}@{frame}" for e in FAMILIES[:5] for frame in ("plain", "d
                  ["civilian+harm", "harm-civilian", "withdraw+from", "deny", "modal", "deny+advance+withdraw",
                   "air+shell"])
 ENDS = ".!?؟؛\n"
+# classify.sentences' splitter: a sentence ends after a run of these; a shorter piece joins the one before.
+SENTENCE_ENDS = ".!?؟؛"
+MIN_SENTENCE_CHARS = 12
 DELETE = 0xFFFFFFFF  # in the character map: the character is removed
 cdef uint32_t _DELETE = 0xFFFFFFFF
 cdef uint64_t LOW32 = 0xFFFFFFFF, HIGH32 = 0xFFFFFFFF00000000
@@ -313,9 +316,93 @@ def ticks():
     return classify_ticks()
 
 
+# -- sentences: classify.sentences.sentence_spans on a normalised text ----------------------------
+
+cdef Py_ssize_t _split(const Py_UCS4 *t, Py_ssize_t n, Buf *pieces, Buf *sents) except -1:
+    """The sentences of ``t``: each piece (start, end) into ``pieces``, each sentence (first piece, count) into ``sents``.
+
+    The regular expression ``[^ENDS\\n]+[ENDS]*`` as re.finditer scans, each match stripped, an
+    empty one skipped, one under MIN_SENTENCE_CHARS joined to the sentence before. Returns the
+    number of sentences (0 for none: the text is its own sentence).
+    """
+    cdef Py_ssize_t i = 0, j, a, b, count = 0
+    pieces.n = sents.n = 0
+    while i < n:
+        if is_end(t[i]):  # [.!?؟؛\n]
+            i += 1
+            continue
+        j = i
+        while j < n and not is_end(t[j]):
+            j += 1
+        while j < n and is_end(t[j]) and t[j] != 10:
+            j += 1
+        a, b, i = i, j, j
+        while a < b and Py_UNICODE_ISSPACE(t[a]):
+            a += 1
+        while b > a and Py_UNICODE_ISSPACE(t[b - 1]):
+            b -= 1
+        if a == b:
+            continue
+        push64(pieces, a)
+        push64(pieces, b)
+        if count and b - a < MIN_SENTENCE_CHARS:
+            (<int64_t *>sents.p)[2 * count - 1] += 1
+        else:
+            push64(sents, pieces.n // 2 - 1)
+            push64(sents, 1)
+            count += 1
+    return count
+
+
+cdef int _join(const Py_UCS4 *t, const int64_t *pieces, Py_ssize_t first, Py_ssize_t count, Buf *out) except -1:
+    """A sentence's text: its pieces of ``t`` joined by one space, into ``out``."""
+    cdef Py_ssize_t k, a, b
+    cdef Py_ssize_t size = count - 1
+    for k in range(first, first + count):
+        size += pieces[2 * k + 1] - pieces[2 * k]
+    buf_reserve(out, size)
+    out.n = 0
+    for k in range(first, first + count):
+        if k > first:
+            (<Py_UCS4 *>out.p)[out.n] = 32
+            out.n += 1
+        a, b = pieces[2 * k], pieces[2 * k + 1]
+        memcpy(out.p + out.n * sizeof(Py_UCS4), t + a, (b - a) * sizeof(Py_UCS4))
+        out.n += b - a
+    return 0
+
+
+def split_sentences(str text):
+    """The kernel's sentences of a normalised ``text`` (for tests: the reference is
+    :func:`classify.sentences.split_sentences`)."""
+    cdef Buf t, pieces, sents, out
+    cdef Py_ssize_t j, count
+    buf_init(&t, sizeof(Py_UCS4))
+    buf_init(&pieces, 8)
+    buf_init(&sents, 8)
+    buf_init(&out, sizeof(Py_UCS4))
+    try:
+        _read(text, &t)
+        count = _split(<Py_UCS4 *>t.p, t.n, &pieces, &sents)
+        if count == 0:
+            return [text]
+        result = []
+        for j in range(count):
+            _join(<Py_UCS4 *>t.p, <int64_t *>pieces.p, (<int64_t *>sents.p)[2 * j], (<int64_t *>sents.p)[2 * j + 1],
+                  &out)
+            result.append(PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out.p, out.n))
+        return result
+    finally:
+        free(t.p)
+        free(pieces.p)
+        free(sents.p)
+        free(out.p)
+
+
 # What Kernel.timings() names; the clock is read between the steps only when Kernel.timing is set.
 STEPS = ("normalise", "words: look-up", "words: new (n-grams, families, clusters)", "features+scores: char",
-         "features+scores: structure", "features+scores: clusters", "probabilities")
+         "features+scores: structure", "features+scores: clusters", "probabilities",
+         "sentence pooling: split, normalise again, words")
 
 
 # -- the kernel -------------------------------------------------------------------------------
@@ -367,9 +454,11 @@ cdef class Kernel:
     cdef public Py_ssize_t max_words
     # scratch
     cdef Buf text, tokens, order, vals
+    # sentence pooling: the paragraph's text, tokens and their starts, its sentences, one sentence's text, scores
+    cdef Buf para, para_tokens, starts, pieces, sents, raw, scores
     # profiling (see STEPS)
     cdef public bint timing
-    cdef double spent[7]
+    cdef double spent[8]
     cdef Py_ssize_t stride  # of the tables' rows, in bytes
 
     def __cinit__(self):
@@ -383,6 +472,13 @@ cdef class Kernel:
         buf_init(&self.tokens, 4)
         buf_init(&self.order, 4)
         buf_init(&self.vals, 4)
+        buf_init(&self.para, sizeof(Py_UCS4))
+        buf_init(&self.para_tokens, 4)
+        buf_init(&self.starts, 8)
+        buf_init(&self.pieces, 8)
+        buf_init(&self.sents, 8)
+        buf_init(&self.raw, sizeof(Py_UCS4))
+        buf_init(&self.scores, 8)
 
     def __dealloc__(self):
         free(self.w_cols.p)
@@ -395,6 +491,13 @@ cdef class Kernel:
         free(self.tokens.p)
         free(self.order.p)
         free(self.vals.p)
+        free(self.para.p)
+        free(self.para_tokens.p)
+        free(self.starts.p)
+        free(self.pieces.p)
+        free(self.sents.p)
+        free(self.raw.p)
+        free(self.scores.p)
 
     def __init__(self, cmap, bint punctuation, coef, intercept, chars=None, structure=None, clusters=None,
                  Py_ssize_t max_words=1 << 17):
@@ -431,6 +534,7 @@ cdef class Kernel:
             self.cl_tab = self._table(clusters["idf"], coef[self.cl_off:self.cl_off + len(clusters["idf"])])
             self.cl_seen = np.zeros((len(clusters["idf"]) + 63) // 64, dtype=np.uint64)
         self._logs(1 << 12)
+        buf_reserve(&self.scores, 2 * self.n_labels)
         self.reset_timings()
         self.words = StrTable()
         self.forget()
@@ -485,25 +589,21 @@ cdef class Kernel:
         self._normalise(text)
         return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.text.p, self.text.n)
 
-    def predict_proba(self, list texts, double[:, ::1] out, list normalised=None):
+    def predict_proba(self, list texts, double[:, ::1] out, bint pool=False):
         """Write each label's probability for each raw text into ``out`` (len(texts) x labels).
 
-        With a list ``normalised``, each text's normalised form is appended to it (for sentence
-        pooling, which splits the normalised text: one normalisation serves both).
+        With ``pool``, each label's probability is pooled over the text's sentences
+        (:func:`classify.pooling.pool`): the mean of the text's and its best sentence's.
         """
-        cdef Py_ssize_t i, l
+        cdef Py_ssize_t i
         cdef double *s
-        cdef str text
-        cdef double t0 = 0.0, t1, learnt
+        cdef double t0 = 0.0, t1, learnt, scored
         for i in range(len(texts)):
             if self.words.size() > self.max_words:  # bounded memory: start again
                 self.forget()
-            text = texts[i]
             if self.timing:
                 t0 = _now()
-            self._normalise(text)
-            if normalised is not None:
-                normalised.append(PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.text.p, self.text.n))
+            self._normalise(texts[i])
             if self.timing:
                 t0 = self._clock(0, t0)
                 learnt = self.spent[2]
@@ -511,28 +611,113 @@ cdef class Kernel:
             if self.timing:
                 t1 = _now()
                 self.spent[1] += t1 - t0 - (self.spent[2] - learnt)
-                t0 = t1
             s = &out[i, 0]
-            for l in range(self.n_labels):
-                s[l] = 0.0
-            # The blocks' entries in the pipeline's column order, as the product X @ coef adds them.
-            if self.has_char:
-                self._char(s)
+            self._score(<int32_t *>self.tokens.p, self.tokens.n, s)
+            if pool:
                 if self.timing:
-                    t0 = self._clock(3, t0)
-            if self.has_struct:
-                self._structure(s)
-                if self.timing:
-                    t0 = self._clock(4, t0)
-            if self.has_clusters:
-                self._clusters(s)
-                if self.timing:
-                    t0 = self._clock(5, t0)
-            for l in range(self.n_labels):
-                # 1 / (1 + exp(-v)): as the reference, C's exp; an overflow gives inf and so 0.
-                s[l] = 1.0 / (1.0 + exp(-(s[l] + self.intercept[l])))
+                    t0 = _now()
+                    scored = self.spent[2] + self.spent[3] + self.spent[4] + self.spent[5] + self.spent[6]
+                self._pool(s)
+                if self.timing:  # the sentences' new words and scores are in their own steps
+                    t1 = _now()
+                    self.spent[7] += t1 - t0 - (self.spent[2] + self.spent[3] + self.spent[4] + self.spent[5]
+                                                + self.spent[6] - scored)
+
+    cdef int _score(self, const int32_t *tok, Py_ssize_t n, double *s) except -1:
+        """Each label's probability for the words ``tok[:n]`` (memo entries) into ``s``."""
+        cdef Py_ssize_t l
+        cdef double t0 = 0.0
+        if self.timing:
+            t0 = _now()
+        for l in range(self.n_labels):
+            s[l] = 0.0
+        # The blocks' entries in the pipeline's column order, as the product X @ coef adds them.
+        if self.has_char:
+            self._char(tok, n, s)
             if self.timing:
-                self._clock(6, t0)
+                t0 = self._clock(3, t0)
+        if self.has_struct:
+            self._structure(tok, n, s)
+            if self.timing:
+                t0 = self._clock(4, t0)
+        if self.has_clusters:
+            self._clusters(tok, n, s)
+            if self.timing:
+                t0 = self._clock(5, t0)
+        for l in range(self.n_labels):
+            # 1 / (1 + exp(-v)): as the reference, C's exp; an overflow gives inf and so 0.
+            s[l] = 1.0 / (1.0 + exp(-(s[l] + self.intercept[l])))
+        if self.timing:
+            self._clock(6, t0)
+        return 0
+
+    cdef int _pool(self, double *s) except -1:
+        """classify.pooling.pool for the text in ``text`` and ``tokens``, whose probabilities are ``s``.
+
+        Each sentence is normalised again and scored as a text of its own, as the reference
+        does. When that leaves it as it stood in the paragraph, cut at word boundaries (84% of
+        the labelled paragraphs' sentences; a decimal point "6.4" cuts a word), its words are
+        the paragraph's: their memo entries are reused, not looked up again.
+        """
+        cdef Py_ssize_t n = self.text.n, count, j, first, size, a, b, k, t = 0, n_tok, l, L = self.n_labels
+        cdef Py_UCS4 *para
+        cdef int64_t *pieces
+        cdef int64_t *sents
+        cdef int64_t *starts
+        cdef double *best = <double *>self.scores.p
+        cdef double *cur = best + L
+        cdef bint whole
+        count = _split(<Py_UCS4 *>self.text.p, n, &self.pieces, &self.sents)
+        pieces, sents = <int64_t *>self.pieces.p, <int64_t *>self.sents.p
+        if count == 0:
+            return 0  # the text is its own one sentence: the mean of its score and itself
+        if count == 1:
+            _join(<Py_UCS4 *>self.text.p, pieces, 0, sents[1], &self.raw)
+            if self.raw.n == n and memcmp(self.raw.p, self.text.p, n * sizeof(Py_UCS4)) == 0:
+                return 0
+        # The paragraph's text and words, kept while each sentence takes their buffers.
+        buf_reserve(&self.para, n)
+        memcpy(self.para.p, self.text.p, n * sizeof(Py_UCS4))
+        para = <Py_UCS4 *>self.para.p
+        n_tok = self.tokens.n
+        buf_reserve(&self.para_tokens, n_tok)
+        memcpy(self.para_tokens.p, self.tokens.p, n_tok * sizeof(int32_t))
+        # Where each of its words starts (split at single spaces, as _tokenise does).
+        self.starts.n = 0
+        while t < n:
+            k = t
+            while k < n and para[k] != 32:
+                k += 1
+            if k > t:
+                push64(&self.starts, t)
+            t = k + 1
+        starts, t = <int64_t *>self.starts.p, 0
+        for j in range(count):
+            first, size = sents[2 * j], sents[2 * j + 1]
+            a, b = pieces[2 * first], pieces[2 * (first + size) - 1]
+            _join(para, <int64_t *>self.pieces.p, first, size, &self.raw)
+            self._normalise_data(PyUnicode_4BYTE_KIND, self.raw.p, self.raw.n)
+            # Its text is the paragraph's a..b when the pieces were one space apart; it starts and ends a word.
+            whole = (self.raw.n == b - a and (a == 0 or para[a - 1] == 32) and (b == n or para[b] == 32)
+                     and self.text.n == self.raw.n
+                     and memcmp(self.text.p, self.raw.p, self.raw.n * sizeof(Py_UCS4)) == 0
+                     and memcmp(self.raw.p, para + a, self.raw.n * sizeof(Py_UCS4)) == 0)
+            if whole:
+                while t < self.starts.n and starts[t] < a:
+                    t += 1
+                k = t
+                while t < self.starts.n and starts[t] < b:
+                    t += 1
+                self._score(<int32_t *>self.para_tokens.p + k, t - k, cur)
+            else:
+                self._tokenise()
+                self._score(<int32_t *>self.tokens.p, self.tokens.n, cur)
+            for l in range(L):
+                if j == 0 or cur[l] > best[l]:
+                    best[l] = cur[l]
+        for l in range(L):
+            s[l] = (s[l] + best[l]) / 2.0
+        return 0
 
     cdef inline double _clock(self, int step, double since) noexcept:
         cdef double t = _now()
@@ -550,9 +735,11 @@ cdef class Kernel:
     # -- normalise: classify.normalise.normalise, with white space collapsed ---------------------
 
     cdef int _normalise(self, str text) except -1:
-        cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), i, o = 0, word_start
-        cdef int kind = PyUnicode_KIND(text)
-        cdef void *data = PyUnicode_DATA(text)
+        return self._normalise_data(PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text))
+
+    cdef int _normalise_data(self, int kind, void *data, Py_ssize_t n) except -1:
+        """The text of ``n`` code points of this kind at ``data``, normalised, into ``text``."""
+        cdef Py_ssize_t i, o = 0, word_start
         cdef Py_UCS4 c, m
         cdef Py_UCS4 *out
         cdef Py_ssize_t ncmap = self.cmap.shape[0]
@@ -847,11 +1034,10 @@ cdef class Kernel:
             self._logs(max(count, 2 * self.logs.shape[0]))
         return 0
 
-    cdef int _char(self, double *s) except -1:
+    cdef int _char(self, const int32_t *tok, Py_ssize_t n_tok, double *s) except -1:
         # CharKernel._word_counts then sublinear tf, idf and l2 rows: the counts by the sparse
         # product (documents x words) @ (words x n-grams), whose row lists its columns in the
         # reverse order of their first appearance; the norm adds the squares in that order.
-        cdef int32_t *tok = <int32_t *>self.tokens.p
         cdef int64_t *at = <int64_t *>self.w_cols_at.p
         cdef int32_t *cols = <int32_t *>self.w_cols.p
         cdef char *tab = <char *>&self.char_tab[0, 0]
@@ -864,14 +1050,14 @@ cdef class Kernel:
         cdef float x
         cdef double sq = 0.0, norm, v
         cdef const double *row
-        for t in range(self.tokens.n):
+        for t in range(n_tok):
             w = tok[t]
             total += at[w + 1] - at[w]
         self._need_logs(total)
         buf_reserve(&self.order, total)
         buf_reserve(&self.vals, total)
         order, vals = <int32_t *>self.order.p, <float *>self.vals.p
-        for t in range(self.tokens.n):
+        for t in range(n_tok):
             w = tok[t]
             for a in range(at[w], at[w + 1]):
                 c = cols[a]
@@ -897,9 +1083,8 @@ cdef class Kernel:
                 s[l] += v * row[l]
         return 0
 
-    cdef int _structure(self, double *s) except -1:
+    cdef int _structure(self, const int32_t *tok, Py_ssize_t n_tok, double *s) except -1:
         # classify.runtime.structure.sentence_features over the words' codes.
-        cdef int32_t *tok = <int32_t *>self.tokens.p
         cdef int64_t *at = <int64_t *>self.w_codes_at.p
         cdef uint16_t *codes = <uint16_t *>self.w_codes.p
         cdef Py_ssize_t t, a, pos = 0, start = 0, last_w = -1, l, L = self.n_labels, j
@@ -909,7 +1094,7 @@ cdef class Kernel:
         cdef bint prev_neg = False, w_from = False
         cdef const double *row
         cdef double v
-        for t in range(self.tokens.n):
+        for t in range(n_tok):
             for a in range(at[tok[t]], at[tok[t] + 1]):
                 code = codes[a]
                 if code & END:
@@ -941,10 +1126,9 @@ cdef class Kernel:
                         s[l] += v * row[l]
         return 0
 
-    cdef int _clusters(self, double *s) except -1:
+    cdef int _clusters(self, const int32_t *tok, Py_ssize_t n_tok, double *s) except -1:
         # classify.runtime.clusters.cluster_matrix: unigrams and bigrams of the known words'
         # clusters, counted, sublinear tf, idf, l2 rows, times the weight; columns sorted.
-        cdef int32_t *tok = <int32_t *>self.tokens.p
         cdef int64_t *at = <int64_t *>self.w_ids_at.p
         cdef int32_t *ids = <int32_t *>self.w_ids.p
         cdef char *tab = <char *>&self.cl_tab[0, 0]
@@ -959,13 +1143,13 @@ cdef class Kernel:
         cdef float x
         cdef double sq = 0.0, norm, v
         cdef const double *row
-        for t in range(self.tokens.n):
+        for t in range(n_tok):
             total += at[tok[t] + 1] - at[tok[t]]
         self._need_logs(2 * total)
         buf_reserve(&self.order, 2 * total)
         buf_reserve(&self.vals, 2 * total)
         order, vals = <int32_t *>self.order.p, <float *>self.vals.p
-        for t in range(self.tokens.n):
+        for t in range(n_tok):
             for a in range(at[tok[t]], at[tok[t] + 1]):
                 g = ids[a]
                 c = self.gram_col[g]

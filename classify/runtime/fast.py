@@ -8,12 +8,15 @@ probabilities (``tests/test_kernel.py``).
 Covered: white space collapsed by the normaliser (so a text's words are its space-separated
 tokens), at most one block of each kind, a ``char_wb`` block of float32 TF-IDF (sublinear
 tf, idf, l2 rows, no lowercasing), and the structure block's features as this classify has them.
+Sentence pooling (:mod:`classify.pooling`) is part of the same pass: the kernel splits the
+normalised text as :func:`classify.sentences.split_sentences` does.
 """
 
 import threading
 
 import numpy as np
 
+from classify import sentences
 from classify.normalise import _CHARACTER_STEPS, _switched_on
 from classify.runtime import structure
 from classify.runtime.char import MEMO_WORDS
@@ -40,7 +43,8 @@ def kernel(runtime):
     -------
     Kernel or None
     """
-    if _kernel is None or not runtime.switches.get("whitespace"):
+    if (_kernel is None or not runtime.switches.get("whitespace") or sentences._ENDS != _kernel.SENTENCE_ENDS
+            or sentences.MIN_CHARS != _kernel.MIN_SENTENCE_CHARS):
         return None
     kinds = [kind for kind, _, _ in runtime.parts]
     if len(set(kinds)) != len(kinds):
@@ -77,14 +81,11 @@ class Kernel:
         self.inner, self.n_labels = inner, n_labels
         self._lock = threading.Lock()
 
-    def predict_proba(self, texts, normalised=None):
-        """Each label's probability for each raw text (a list of str), as :meth:`Runtime.predict_proba`.
-
-        With a list ``normalised``, each text's normalised form is appended to it.
-        """
+    def predict_proba(self, texts, pooling="none"):
+        """Each label's probability for each raw text (a list of str), as :meth:`Runtime.predict_proba`."""
         out = np.empty((len(texts), self.n_labels), dtype=np.float64)
         with self._lock:
-            self.inner.predict_proba(texts, out, normalised)
+            self.inner.predict_proba(texts, out, pooling == "sentence")
         return out
 
 
