@@ -13,7 +13,8 @@ probabilities are the pipeline's to float rounding.
 
 :meth:`Runtime.predict_proba` goes through a compiled kernel when the package was built with
 it (:mod:`classify.runtime.fast`, ``_kernel.pyx``): normalisation, the three blocks and the
-scores in one pass per text, with a memo of words, never building a matrix. It does the
+scores (and, for a pooled model, its sentences' scores) in one pass per text, with a memo of
+words, never building a matrix. It does the
 NumPy kernels' arithmetic in their order, so the probabilities are the same; the NumPy
 kernels stay the reference (:meth:`Runtime.reference_proba`) and serve :meth:`Runtime.transform`
 (explanations, reports) and any runtime the kernel does not cover.
