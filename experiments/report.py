@@ -17,7 +17,7 @@ SECTIONS = [
     ("Normalisation ablation", ("normalisation",)),
     ("Default model and leave-one-out ablation", ("default", "default_ablation")),
     ("Beyond the feature union (issue 8): sentence pooling, stacking, article context",
-     ("default", "pooling", "stacking", "context", "context_weight")),
+     ("default", "pooling", "sentence_mil", "stacking", "context", "context_weight")),
     ("Classifiers and regularisation on the v3 labels (issue 8)", ("default", "classifiers_v3", "perlabel")),
     ("Self-training on the unlabelled corpus (issue 8)", ("default", "selftrain", "selftrain_variants", "selftrain_rounds")),
     ("Combinations of the levers above the default (issue 8)", ("default", "combined")),
