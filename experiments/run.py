@@ -40,7 +40,7 @@ CACHE = ROOT / "experiments" / "cache"
 STOCHASTIC = {"sgd", "fasttext"}
 # Classifiers the runner builds itself (see build), beyond the package's.
 EXTRA_CLASSIFIERS = ("fasttext", "logreg_pooled", "logreg_stacked", "logreg_context", "logreg_selftrain",
-                     "logreg_perlabel")
+                     "logreg_perlabel", "logreg_pooled_mil")
 # Those whose fit takes the rows' groups (for an inner grouped CV), and those whose inputs carry their article.
 GROUPED = {"logreg_stacked", "logreg_perlabel"}
 CONTEXT = {"logreg_context"}
@@ -85,6 +85,12 @@ def build(classifier, params, memory, pool=None):
         # pool__classifier: the pooled pipeline's classifier (logreg unless a point names another).
         inner = {k: v for k, v in params.items() if not k.startswith("pool__")}
         return SentencePooled(make_pipeline(params.get("pool__classifier", "logreg"), inner, memory=memory))
+    if classifier == "logreg_pooled_mil":
+        from experiments.sentence_mil import SentenceMIL
+
+        own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith("mil__")}
+        base = make_pipeline("logreg", {k: v for k, v in params.items() if not k.startswith("mil__")}, memory=memory)
+        return SentenceMIL(base, **own)
     if classifier == "logreg_stacked":
         from classify.stacking import StackedBlocks
 
