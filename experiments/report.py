@@ -94,8 +94,9 @@ def write_results(path=ledger.LEDGER, out=ROOT / "RESULTS.md"):
         lines += ["The package's default (`default`) is not the best by CV: sentence pooling (`pooling = \"sentence\"`, "
                   "logreg_pooled here), the one lever significantly better on paired folds, costs about 1.25x the "
                   "prediction time even inside the compiled kernel, which misses `make bench`'s target of twice "
-                  "fastText's throughput at 1,000 paragraphs, so it is an option; the other configurations above the default have no compiled path (context, stems) or are "
-                  "within a fold's standard deviation of it.", ""]
+                  "fastText's throughput at 1,000 paragraphs, so it is an option. The pooled variants above it (the cue "
+                  "indicators added, sentence MIL) are level with pooling on paired folds; the other configurations above the "
+                  "default have no compiled path (context, stems) or are within a fold's standard deviation of it.", ""]
     if (ROOT / "PAIRED.md").is_file():
         lines += ["Whether a lever beats the default beyond the folds' noise: the paired per-fold comparisons on the same "
                   "folds in [PAIRED.md](PAIRED.md) (`python -m experiments.paired`).", ""]
