@@ -12,7 +12,7 @@ import numpy as np
 
 from classify.calibration import DEFAULT_CALIBRATION, apply_calibrator
 from classify.errors import ClassifyError
-from classify.pooling import DEFAULT_POOLING, POOLINGS, normaliser_of, pooled_proba
+from classify.pooling import DEFAULT_POOLING, check_pooling, pipeline_proba
 from classify.scheme import default_scheme, scheme_from_card
 
 LABELS = default_scheme().labels
@@ -83,8 +83,7 @@ def out_of_fold_proba(pipeline, texts, Y, groups, n_splits=5, n_jobs=None, pooli
 
     def run(train, test):
         fitted = quietly(clone(pipeline).fit, list(texts[train]), Y[train])
-        normalise = normaliser_of(fitted) if pooling != "none" else None
-        return test, pooled_proba(fitted.predict_proba, list(texts[test]), normalise, pooling)
+        return test, pipeline_proba(fitted, list(texts[test]), pooling)
 
     proba, folds = np.zeros(Y.shape, dtype=float), np.zeros(len(texts), dtype=int)
     for k, (test, p) in enumerate(Parallel(n_jobs=n_jobs)(delayed(run)(tr, te) for tr, te in splits)):
@@ -220,8 +219,7 @@ class Model:
 
     def _batch_proba(self, texts):
         if self.runtime is None:
-            normalise = normaliser_of(self.pipeline) if self.pooling != "none" else None
-            return pooled_proba(self.pipeline.predict_proba, texts, normalise, self.pooling)
+            return pipeline_proba(self.pipeline, texts, self.pooling)
         return self.runtime.predict_proba(texts, self.pooling)
 
     def predict(self, texts):
@@ -321,8 +319,7 @@ def train(texts, label_lists, groups, classifier=None, params=None, thresholds="
     from classify.pipeline import DEFAULT_CLASSIFIER, make_pipeline
 
     classifier = classifier or DEFAULT_CLASSIFIER
-    if pooling not in POOLINGS:
-        raise ClassifyError(f"unknown pooling {pooling!r} (expected one of {', '.join(POOLINGS)})")
+    check_pooling(pooling)
     scheme = scheme or default_scheme()
     labels = scheme.labels
     texts, label_lists = list(texts), list(label_lists)

@@ -22,6 +22,12 @@ POOLINGS = ("none", "sentence")
 DEFAULT_POOLING = "none"
 
 
+def check_pooling(pooling):
+    """Raise :class:`ClassifyError` unless ``pooling`` is one of :data:`POOLINGS`."""
+    if pooling not in POOLINGS:
+        raise ClassifyError(f"unknown pooling {pooling!r} (expected one of {', '.join(POOLINGS)})")
+
+
 def normaliser_of(pipeline):
     """A fitted pipeline's normaliser (its ``normalise`` step) as a function of one text."""
     from classify.normalise import normaliser
@@ -52,6 +58,12 @@ def pooled_proba(predict_proba, texts, normalise, pooling="sentence"):
     if pooling == "none":
         return paragraph
     return pool(paragraph, list(map(normalise, texts)), predict_proba)
+
+
+def pipeline_proba(pipeline, texts, pooling="sentence"):
+    """:func:`pooled_proba` of a fitted pipeline, its sentences split as its own normaliser gives them."""
+    normalise = normaliser_of(pipeline) if pooling != "none" else None
+    return pooled_proba(pipeline.predict_proba, texts, normalise, pooling)
 
 
 def pool(paragraph, normalised, predict_proba):

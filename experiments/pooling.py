@@ -4,7 +4,7 @@ import skops.io as sio
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from classify.model import SKOPS_COMPRESSION
-from classify.pooling import normaliser_of, pooled_proba
+from classify.pooling import pipeline_proba
 
 
 class SentencePooled(ClassifierMixin, BaseEstimator):
@@ -18,7 +18,7 @@ class SentencePooled(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
-        return pooled_proba(self.pipeline_.predict_proba, list(X), normaliser_of(self.pipeline_), "sentence")
+        return pipeline_proba(self.pipeline_, list(X))
 
     def model_bytes(self):
         # The runner asks the size of what would be saved: the inner pipeline is all there is.

@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelBinarizer
 
 from classify.model import SKOPS_COMPRESSION
-from classify.pooling import normaliser_of, pooled_proba
+from classify.pooling import pipeline_proba
 from classify.sentences import is_one_sentence, split_sentences
 
 VARIANTS = ("negatives", "best_positive")
@@ -157,7 +157,7 @@ class SentenceMIL(ClassifierMixin, BaseEstimator):
         return clone(base).fit(features, np.r_[y, target], sample_weight=weights)
 
     def predict_proba(self, X):
-        return pooled_proba(self.pipeline_.predict_proba, list(X), normaliser_of(self.pipeline_), "sentence")
+        return pipeline_proba(self.pipeline_, list(X))
 
     def model_bytes(self):
         # As for the pooled model: the inner pipeline is what would be saved.

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 
 from classify.errors import ClassifyError
 from classify.normalise import STEPS, normaliser
-from classify.pooling import POOLINGS, pool, pooled_proba
+from classify.pooling import check_pooling, pool, pooled_proba
 from classify.runtime.char import CharKernel
 from classify.runtime.clusters import check_table, cluster_matrix
 from classify.runtime.structure import FEATURES, LEXICONS, structure_matrix
@@ -226,8 +226,7 @@ class Runtime:
         -------
         ndarray of shape (len(texts), n_labels)
         """
-        if pooling not in POOLINGS:
-            raise ClassifyError(f"unknown pooling {pooling!r} (expected one of {', '.join(POOLINGS)})")
+        check_pooling(pooling)
         if self._fast is not None:
             return self._fast.predict_proba(texts, pooling)
         folded = list(map(self.normalise, texts))
